@@ -1,0 +1,93 @@
+// The collector's MQTT session: QoS 1, a fixed client id and a persistent session, so messages
+// published while the collector is away wait in the broker. Each message is handed to the
+// pipeline in handleMessage, and mqtt.js sends the PUBACK only after that returns: a message is
+// acknowledged once it is journaled or set aside, never before.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { Journal } from './journal.js';
+import type { CollectorMetrics } from './metrics.js';
+import { SUBSCRIPTION } from './topic.js';
+
+export interface SubscriberOptions {
+  url: string;
+  clientId: string;
+  /** MQTT 5 shared subscription group ($share/group/…): collectors in one group split the stream. */
+  sharedGroup: string | undefined;
+  protocolVersion: 4 | 5;
+}
+
+export type MessageSink = (topic: string, payload: Buffer, retained: boolean) => void;
+
+// MQTT 5 ends a session when the connection closes unless told otherwise: keep it for a week.
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
+
+export class MqttSubscriber {
+  readonly client: MqttClient;
+  readonly topic: string;
+
+  constructor(
+    private readonly options: SubscriberOptions,
+    private readonly journal: Journal,
+    private readonly sink: MessageSink,
+    private readonly metrics: CollectorMetrics,
+    private readonly log: Logger,
+  ) {
+    this.topic = options.sharedGroup ? `$share/${options.sharedGroup}/${SUBSCRIPTION}` : SUBSCRIPTION;
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      clean: false,
+      protocolVersion: options.protocolVersion,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      resubscribe: false, // we subscribe on every CONNACK ourselves, see below
+      manualConnect: true,
+      ...(options.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
+    };
+    this.client = mqtt.connect(options.url, clientOptions);
+    // Attached before connecting: with a persistent session, queued messages arrive right after CONNACK.
+    this.client.handleMessage = (packet, done) => {
+      if (this.journal.isFull) {
+        this.metrics.journalWaits.inc();
+        this.waitForRoom().then(() => this.accept(packet.topic, packet.payload as Buffer, packet.retain, done));
+        return;
+      }
+      this.accept(packet.topic, packet.payload as Buffer, packet.retain, done);
+    };
+    this.client.on('connect', (connack) => {
+      this.log.info({ url: options.url, sessionPresent: connack.sessionPresent, topic: this.topic }, 'connected to the broker');
+      // mqtt.js does not resubscribe on its own when the broker lost the session; subscribing again
+      // when it kept it is harmless, and also picks up a changed topic (shared group on or off).
+      this.client.subscribe(this.topic, { qos: 1 }, (err, granted) => {
+        if (err) this.log.error({ err: err.message }, 'subscribe failed');
+        else if (granted?.some((g) => g.qos > 2)) this.log.error({ granted }, 'broker refused the subscription');
+      });
+    });
+    this.client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
+    this.client.on('offline', () => this.log.warn({ url: options.url }, 'broker unreachable; reconnecting'));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  start(): void {
+    this.client.connect();
+  }
+
+  /** Stops taking messages; anything not yet acknowledged stays queued in the broker. */
+  async stop(): Promise<void> {
+    await this.client.endAsync(false);
+  }
+
+  private accept(topic: string, payload: Buffer, retained: boolean, done: (err?: Error) => void): void {
+    this.sink(topic, payload, retained);
+    done();
+  }
+
+  /** The journal is full (InfluxDB long gone): stop acknowledging, so the broker holds the rest. */
+  private async waitForRoom(): Promise<void> {
+    this.log.warn({ pendingBytes: this.journal.pendingBytes }, 'journal full: pausing intake until InfluxDB catches up');
+    while (this.journal.isFull) await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * One simulated device: a pure, seedable state machine. No I/O, no clock, no Math.random: the caller
+ * passes the time, so the same seed and the same sequence of times give the same snapshots.
+ */
+import { hashString, Prng } from './prng.js';
+import { pickFirmware, resolveModel, type ModelSpec, type Range } from './models.js';
+import type {
+  PeripheralState,
+  PeripheralStatus,
+  Platform,
+  PresencePayload,
+  PresenceState,
+  StatusSnapshot,
+} from './protocol.js';
+
+export interface DeviceOptions {
+  id: string;
+  /** Catalog name (resolved with resolveModel) or a spec. */
+  model: string | ModelSpec;
+  /** Fleet seed; the device's own stream is derived from it and the id (default 1). */
+  seed?: number;
+  /** Offset of the device's local time from UTC in minutes, for the daily call pattern (default 0). */
+  utcOffsetMin?: number;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+// Rare events, per hour. Low enough that a healthy simulated fleet looks healthy.
+const PERIPHERAL_FAULTS_PER_HOUR = 0.01;
+const PERIPHERAL_RECOVERY_S = 15 * 60;
+const PERIPHERAL_FAILED_RECOVERY_S = 4 * 3600;
+const CLOUD_DROPS_PER_HOUR = 0.02;
+const CLOUD_OUTAGE_S = 5 * 60;
+
+/**
+ * Mean-reverting random walk (Ornstein-Uhlenbeck, exact discretisation): values drift smoothly around
+ * a mean that may move (cpu rises in a call), stay inside bounds, and do not depend on how often they
+ * are sampled.
+ */
+class Walk {
+  value: number;
+
+  constructor(
+    public mean: number,
+    private readonly sigma: number,
+    private readonly tauS: number,
+    private readonly lo: number,
+    private readonly hi: number,
+    rng: Prng,
+  ) {
+    this.value = clamp(mean + sigma * rng.normal(), lo, hi);
+  }
+
+  /** Move the current value (and nothing else), e.g. to start a device already in a call. */
+  shift(delta: number): void {
+    this.value = clamp(this.value + delta, this.lo, this.hi);
+  }
+
+  step(rng: Prng, dtS: number): number {
+    if (dtS > 0) {
+      const a = Math.exp(-dtS / this.tauS);
+      const v = this.mean + (this.value - this.mean) * a + this.sigma * Math.sqrt(1 - a * a) * rng.normal();
+      this.value = clamp(v, this.lo, this.hi);
+    }
+    return this.value;
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+function span(r: Range): number {
+  return r.max - r.min;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/** Probability that an event with the given rate (per second) happens within dtS seconds. */
+function within(ratePerS: number, dtS: number): number {
+  return 1 - Math.exp(-ratePerS * dtS);
+}
+
+/** Weekday business hours get the full call rate; evenings, nights and weekends far less. */
+export function dailyCallFactor(localMs: number): number {
+  const day = Math.floor(localMs / DAY_MS);
+  const hour = (localMs - day * DAY_MS) / HOUR_MS;
+  const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+  const f = hour >= 8 && hour < 18 ? 1 : hour >= 7 && hour < 20 ? 0.3 : 0.02;
+  return weekday === 0 || weekday === 6 ? f * 0.08 : f;
+}
+
+/** Presence payload (CONTRACT section 1); `offline` is also the per-device Last Will. */
+export function presence(state: PresenceState, ts: number): PresencePayload {
+  return { state, ts };
+}
+
+export class SimDevice {
+  readonly id: string;
+  readonly spec: ModelSpec;
+  readonly firmware: string;
+  readonly provider: Platform;
+  readonly ip: string;
+  private readonly rng: Prng;
+  private readonly utcOffsetMs: number;
+
+  private seq = 0;
+  private bootMs = Number.NaN;
+  private lastMs = Number.NaN;
+  private readonly initialUptimeS: number;
+
+  private readonly cpuIdle: number;
+  private readonly cpuCall: number;
+  private readonly memBase: number;
+  private readonly tempIdle: number;
+  private readonly cpu: Walk;
+  private readonly mem: Walk;
+  private readonly temp: Walk;
+  private readonly rtt: Walk;
+  private readonly jitter: Walk;
+  /** Loss is max(0, latent): mostly exactly 0, with occasional bursts. */
+  private readonly lossLatent: Walk;
+
+  private inCall = false;
+  private registered = true;
+  private readonly peripherals: PeripheralStatus[];
+
+  constructor(opts: DeviceOptions) {
+    this.id = opts.id;
+    this.spec = typeof opts.model === 'string' ? resolveModel(opts.model) : opts.model;
+    this.utcOffsetMs = (opts.utcOffsetMin ?? 0) * 60_000;
+    const rng = (this.rng = new Prng(hashString(opts.id, opts.seed ?? 1)));
+    const s = this.spec;
+
+    this.firmware = pickFirmware(s, rng);
+    this.provider = rng.pick(s.cloudProviders);
+    this.ip = `10.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(2, 254)}`;
+    this.initialUptimeS = rng.int(3600, 21 * 86400);
+
+    // Where in its ranges this particular device idles.
+    this.cpuIdle = s.cpuPct.min + span(s.cpuPct) * rng.uniform(0.04, 0.2);
+    this.cpuCall = this.cpuIdle + span(s.cpuPct) * rng.uniform(0.25, 0.4);
+    this.memBase = s.memPct.min + span(s.memPct) * rng.uniform(0.25, 0.55);
+    this.tempIdle = s.tempC.min + span(s.tempC) * rng.uniform(0.2, 0.35);
+    const rttBase = s.rttMs.min + span(s.rttMs) * rng.uniform(0.01, 0.1);
+    const jitterBase = s.jitterMs.min + span(s.jitterMs) * rng.uniform(0.01, 0.08);
+
+    this.cpu = new Walk(this.cpuIdle, span(s.cpuPct) * 0.04, 120, s.cpuPct.min, s.cpuPct.max, rng);
+    this.mem = new Walk(this.memBase, span(s.memPct) * 0.015, 1800, s.memPct.min, s.memPct.max, rng);
+    this.temp = new Walk(this.tempIdle, span(s.tempC) * 0.02, 300, s.tempC.min, s.tempC.max, rng);
+    this.rtt = new Walk(rttBase, rttBase * 0.25, 600, s.rttMs.min, s.rttMs.max, rng);
+    this.jitter = new Walk(jitterBase, jitterBase * 0.3, 300, s.jitterMs.min, s.jitterMs.max, rng);
+    this.lossLatent = new Walk(rng.uniform(-0.5, 0), 0.25, 300, -s.lossPct.max, s.lossPct.max, rng);
+
+    this.peripherals = [];
+    for (const p of s.peripherals) {
+      if (p.share === undefined || rng.chance(p.share)) {
+        this.peripherals.push({ kind: p.kind, model: p.model, state: 'ok' });
+      }
+    }
+  }
+
+  /** The seq the next snapshot will carry. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Restart: seq and uptime start again from 0, any call is dropped. */
+  reboot(nowMs: number): void {
+    this.seq = 0;
+    this.bootMs = nowMs;
+    this.inCall = false;
+  }
+
+  /** Advance the state to nowMs and return the snapshot to publish (a fresh object each time). */
+  nextStatus(nowMs: number): StatusSnapshot {
+    const s = this.spec;
+    const rng = this.rng;
+    let dtS = 0;
+    if (Number.isNaN(this.lastMs)) {
+      if (Number.isNaN(this.bootMs)) this.bootMs = nowMs - this.initialUptimeS * 1000; // unless reboot() came first
+      this.inCall = this.initialCallState(nowMs);
+      if (this.inCall) {
+        this.cpu.shift(this.cpuCall - this.cpuIdle);
+        this.mem.shift(span(s.memPct) * 0.06);
+        this.temp.shift((span(s.tempC) * 0.35 * (this.cpuCall - this.cpuIdle)) / span(s.cpuPct));
+      }
+    } else {
+      dtS = Math.max(0, (nowMs - this.lastMs) / 1000);
+    }
+    this.lastMs = nowMs;
+
+    if (dtS > 0) this.stepEvents(nowMs, dtS);
+
+    this.cpu.mean = this.inCall ? this.cpuCall : this.cpuIdle;
+    const cpu = this.cpu.step(rng, dtS);
+    this.mem.mean = this.inCall ? this.memBase + span(s.memPct) * 0.06 : this.memBase;
+    const mem = this.mem.step(rng, dtS);
+    // Temperature follows load with its own lag; the fan follows temperature.
+    this.temp.mean = this.tempIdle + (span(s.tempC) * 0.35 * (cpu - this.cpuIdle)) / span(s.cpuPct);
+    const temp = this.temp.step(rng, dtS);
+    const rtt = this.rtt.step(rng, dtS);
+    const jitter = this.jitter.step(rng, dtS);
+    const loss = Math.max(0, this.lossLatent.step(rng, dtS));
+
+    const snap: StatusSnapshot = {
+      v: 1,
+      ts: nowMs,
+      seq: this.seq++,
+      model: s.name,
+      firmware: this.firmware,
+      uptimeS: Math.max(0, Math.floor((nowMs - this.bootMs) / 1000)),
+      cpuPct: round(cpu, 1),
+      memPct: round(mem, 1),
+      tempC: round(temp, 1),
+    };
+    if (s.fanRpm) {
+      const frac = clamp((temp - s.tempC.min) / span(s.tempC), 0, 1);
+      const rpm = s.fanRpm.min + span(s.fanRpm) * (frac ** 1.2 + 0.005 * rng.normal());
+      snap.fanRpm = Math.round(clamp(rpm, s.fanRpm.min, s.fanRpm.max) / 10) * 10;
+    }
+    snap.network = {
+      link: 'up',
+      ip: this.ip,
+      rttMs: round(rtt, 1),
+      jitterMs: round(jitter, 1),
+      lossPct: round(loss, 2),
+    };
+    if (s.mos) {
+      snap.call = this.inCall
+        ? { active: true, platform: this.provider, mos: round(clamp(mosFor(rtt, jitter, loss), s.mos.min, s.mos.max), 2) }
+        : { active: false, platform: 'none' };
+    }
+    snap.cloud = { provider: this.provider, registered: this.registered };
+    if (this.peripherals.length > 0) {
+      snap.peripherals = this.peripherals.map((p) => ({ kind: p.kind, model: p.model, state: p.state }));
+    }
+    return snap;
+  }
+
+  private initialCallState(nowMs: number): boolean {
+    if (!this.spec.mos || this.spec.callsPerHour <= 0) return false;
+    // Steady state of the on/off chain, so a fleet started at 10:00 already has calls in progress.
+    const load = this.spec.callsPerHour * dailyCallFactor(nowMs + this.utcOffsetMs) * (this.spec.callMinutes / 60);
+    return this.rng.chance(load / (1 + load));
+  }
+
+  private stepEvents(nowMs: number, dtS: number): void {
+    const s = this.spec;
+    const rng = this.rng;
+    if (s.mos && s.callsPerHour > 0) {
+      if (this.inCall) {
+        if (rng.chance(within(1 / (s.callMinutes * 60), dtS))) this.inCall = false;
+      } else {
+        const rate = (s.callsPerHour * dailyCallFactor(nowMs + this.utcOffsetMs)) / 3600;
+        if (rng.chance(within(rate, dtS))) this.inCall = true;
+      }
+    }
+    if (this.registered) {
+      if (rng.chance(within(CLOUD_DROPS_PER_HOUR / 3600, dtS))) this.registered = false;
+    } else if (rng.chance(within(1 / CLOUD_OUTAGE_S, dtS))) {
+      this.registered = true;
+    }
+    for (const p of this.peripherals) {
+      if (p.state === 'ok') {
+        if (rng.chance(within(PERIPHERAL_FAULTS_PER_HOUR / 3600, dtS))) p.state = pickFault(rng);
+      } else {
+        const recoveryS = p.state === 'failed' ? PERIPHERAL_FAILED_RECOVERY_S : PERIPHERAL_RECOVERY_S;
+        if (rng.chance(within(1 / recoveryS, dtS))) p.state = 'ok';
+      }
+    }
+  }
+}
+
+function pickFault(rng: Prng): PeripheralState {
+  const r = rng.next();
+  return r < 0.7 ? 'degraded' : r < 0.9 ? 'disconnected' : 'failed';
+}
+
+/** Simplified ITU-T G.107 E-model: MOS from one-way delay, jitter and loss. */
+export function mosFor(rttMs: number, jitterMs: number, lossPct: number): number {
+  const delay = rttMs / 2 + 2 * jitterMs + 10;
+  const id = delay < 160 ? delay / 40 : (delay - 120) / 10;
+  const ie = lossPct * 2.5;
+  const r = clamp(93.2 - id - ie, 0, 100);
+  return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r);
+}
+
+export function createDevice(opts: DeviceOptions): SimDevice {
+  return new SimDevice(opts);
+}

@@ -1,0 +1,449 @@
+/**
+ * Plays a fleet of simulated devices against an MQTT broker, following CONTRACT section 1:
+ * status every interval (QoS 1), retained presence with the offline Last Will.
+ */
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { SimDevice, presence } from './device.js';
+import { pickModel } from './models.js';
+import { hashString, Prng } from './prng.js';
+import { deviceTopic } from './protocol.js';
+import { loadRegistryDevices } from './registry.js';
+
+export interface SimulateOptions {
+  url: string;
+  devices: number;
+  intervalS: number;
+  seed?: number;
+  /** Path to a registry seed file (JSON or YAML, CONTRACT section 4) whose devices are played with their ids and models. */
+  registry?: string;
+  /** Extra devices not in the registry. */
+  unregistered?: number;
+  connections?: 'per-device' | 'shared';
+  /** Stop after this many status messages per device. */
+  count?: number;
+  durationS?: number;
+  qos?: 0 | 1;
+  onProgress?: (s: SimStats) => void;
+  /** How often onProgress is called (default 5 s). */
+  progressIntervalS?: number;
+  /** Devices per connection in shared mode (default 500). */
+  devicesPerConnection?: number;
+  /** Give up if a connection is not up within this time at start (default 10 s). */
+  connectTimeoutS?: number;
+  /** Unacknowledged status messages per connection before publishing pauses (default 1000). */
+  maxInflight?: number;
+}
+
+export interface SimStats {
+  /** Status messages the broker acknowledged (QoS 1) or that were written (QoS 0). */
+  sent: number;
+  /** Presence messages acknowledged (online on every connect, offline at stop). */
+  presence: number;
+  errors: number;
+  elapsedMs: number;
+  devices: number;
+  connections: number;
+  lastError?: string;
+}
+
+export interface PlannedDevice {
+  id: string;
+  model: string;
+  /** Taken from the registry seed file (false: generated, e.g. SIM000001 or UNREG000001). */
+  fromRegistry: boolean;
+}
+
+const DEFAULT_SEED = 1;
+const URL_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:']);
+/** Status messages published per timer tick at most, so acks and signals get a turn when far behind. */
+const MAX_BATCH = 2000;
+const CONNECT_CONCURRENCY = 100;
+const DRAIN_TIMEOUT_MS = 10_000;
+const END_TIMEOUT_MS = 5_000;
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** Throws a RangeError naming the first invalid option. */
+export function validateSimulateOptions(o: SimulateOptions): void {
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new RangeError(`url is not a valid URL: ${String(o.url)}`);
+  }
+  if (!URL_PROTOCOLS.has(url.protocol)) throw new RangeError(`url must be mqtt://, mqtts://, ws:// or wss://: ${o.url}`);
+  if (!isInt(o.devices) || o.devices < 0) throw new RangeError('devices must be a non-negative integer');
+  if (typeof o.intervalS !== 'number' || !Number.isFinite(o.intervalS) || o.intervalS <= 0) {
+    throw new RangeError('intervalS must be a positive number');
+  }
+  if (o.unregistered !== undefined && (!isInt(o.unregistered) || o.unregistered < 0)) {
+    throw new RangeError('unregistered must be a non-negative integer');
+  }
+  if (o.devices + (o.unregistered ?? 0) < 1) throw new RangeError('nothing to simulate: devices + unregistered is 0');
+  if (o.connections !== undefined && o.connections !== 'per-device' && o.connections !== 'shared') {
+    throw new RangeError("connections must be 'per-device' or 'shared'");
+  }
+  if (o.count !== undefined && (!isInt(o.count) || o.count < 1)) throw new RangeError('count must be a positive integer');
+  if (o.durationS !== undefined && (!Number.isFinite(o.durationS) || o.durationS <= 0)) {
+    throw new RangeError('durationS must be a positive number');
+  }
+  if (o.qos !== undefined && o.qos !== 0 && o.qos !== 1) throw new RangeError('qos must be 0 or 1');
+  if (o.seed !== undefined && !isInt(o.seed)) throw new RangeError('seed must be an integer');
+  for (const k of ['devicesPerConnection', 'maxInflight'] as const) {
+    const v = o[k];
+    if (v !== undefined && (!isInt(v) || v < 1)) throw new RangeError(`${k} must be a positive integer`);
+  }
+  for (const k of ['progressIntervalS', 'connectTimeoutS'] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new RangeError(`${k} must be a positive number`);
+  }
+}
+
+function generatedId(prefix: string, n: number, width: number): string {
+  return prefix + String(n).padStart(width, '0');
+}
+
+/**
+ * The devices a run will play: the first `devices` of the registry (or generated SIM ids), then
+ * `unregistered` generated UNREG ids. Deterministic for a given seed.
+ */
+export async function planDevices(
+  opts: Pick<SimulateOptions, 'devices' | 'registry' | 'unregistered' | 'seed'>,
+): Promise<PlannedDevice[]> {
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const out: PlannedDevice[] = [];
+  if (opts.registry) {
+    const reg = await loadRegistryDevices(opts.registry);
+    if (opts.devices > reg.length) {
+      throw new RangeError(
+        `devices (${opts.devices}) exceeds the ${reg.length} devices in ${opts.registry}; add devices outside the registry with unregistered`,
+      );
+    }
+    for (let i = 0; i < opts.devices; i++) {
+      const d = reg[i]!;
+      out.push({ id: d.id, model: d.model, fromRegistry: true });
+    }
+  } else {
+    const rng = new Prng(hashString('models', seed));
+    const width = Math.max(6, String(opts.devices).length);
+    for (let i = 1; i <= opts.devices; i++) out.push({ id: generatedId('SIM', i, width), model: pickModel(rng).name, fromRegistry: false });
+  }
+  const extra = opts.unregistered ?? 0;
+  if (extra > 0) {
+    const taken = new Set(out.map((d) => d.id));
+    const rng = new Prng(hashString('unregistered', seed));
+    const width = Math.max(6, String(extra).length);
+    for (let i = 1; i <= extra; i++) {
+      const id = generatedId('UNREG', i, width);
+      if (taken.has(id)) throw new Error(`generated id ${id} is also in the registry`);
+      out.push({ id, model: pickModel(rng).name, fromRegistry: false });
+    }
+  }
+  return out;
+}
+
+interface Conn {
+  readonly clientId: string;
+  readonly devices: Dev[];
+  client: MqttClient | undefined;
+  /** Status publishes not yet acknowledged on this connection. */
+  pending: number;
+  /** Set while the scheduler waits for this connection's backlog to shrink. */
+  waiter: (() => void) | undefined;
+  /** One ack callback per connection, reused for every message (no closure per publish). */
+  onAck: (err?: Error) => void;
+}
+
+interface Dev {
+  readonly sim: SimDevice;
+  readonly statusTopic: string;
+  readonly presenceTopic: string;
+  readonly conn: Conn;
+}
+
+/** Plays the fleet until count, durationS or the signal stops it; always ends gracefully. */
+export async function runFleet(opts: SimulateOptions, signal?: AbortSignal): Promise<SimStats> {
+  validateSimulateOptions(opts);
+  const planned = await planDevices(opts);
+  return new Fleet(opts, planned, signal).run();
+}
+
+class Fleet {
+  private readonly startedAt = performance.now();
+  private readonly stats: SimStats;
+  private readonly conns: Conn[] = [];
+  private readonly devs: Dev[] = [];
+  private readonly perDevice: boolean;
+  private readonly maxInflight: number;
+  private readonly statusOpts: IClientPublishOptions;
+  private readonly presenceOpts: IClientPublishOptions = { qos: 1, retain: true };
+  private readonly onPresenceAck = (err?: Error): void => {
+    if (err) this.fail(err);
+    else this.stats.presence++;
+  };
+  private stopped = false;
+  /** Cuts the scheduler's sleep short when stopping. */
+  private wake: (() => void) | undefined;
+  /** Connect waits to end when stopping (one listener here, not one per connection on the signal). */
+  private readonly onStop = new Set<() => void>();
+
+  constructor(
+    private readonly opts: SimulateOptions,
+    planned: PlannedDevice[],
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.perDevice = (opts.connections ?? 'per-device') === 'per-device';
+    this.maxInflight = opts.maxInflight ?? 1000;
+    this.statusOpts = { qos: opts.qos ?? 1, retain: false };
+    const seed = opts.seed ?? DEFAULT_SEED;
+
+    const perConn = this.perDevice ? 1 : (opts.devicesPerConnection ?? 500);
+    const nConns = Math.ceil(planned.length / perConn);
+    const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
+    for (let k = 0; k < nConns; k++) {
+      const conn: Conn = {
+        clientId: this.perDevice ? planned[k]!.id : `fwsim-${tag}-${k}`,
+        devices: [],
+        client: undefined,
+        pending: 0,
+        waiter: undefined,
+        onAck: (err?: Error) => {
+          conn.pending--;
+          if (err) this.fail(err);
+          else this.stats.sent++;
+          if (conn.waiter && conn.pending <= this.maxInflight / 2) {
+            const w = conn.waiter;
+            conn.waiter = undefined;
+            w();
+          }
+        },
+      };
+      this.conns.push(conn);
+    }
+    // Devices in plan order; in shared mode consecutive devices land on different connections so each
+    // connection carries an even share of the load at every moment.
+    planned.forEach((p, i) => {
+      const conn = this.conns[i % nConns]!;
+      const dev: Dev = {
+        sim: new SimDevice({ id: p.id, model: p.model, seed }),
+        statusTopic: deviceTopic(p.id, 'status'),
+        presenceTopic: deviceTopic(p.id, 'presence'),
+        conn,
+      };
+      conn.devices.push(dev);
+      this.devs.push(dev);
+    });
+    this.stats = { sent: 0, presence: 0, errors: 0, elapsedMs: 0, devices: this.devs.length, connections: nConns };
+  }
+
+  async run(): Promise<SimStats> {
+    const onAbort = (): void => this.stop();
+    if (this.signal?.aborted) this.stopped = true;
+    this.signal?.addEventListener('abort', onAbort, { once: true });
+    const progress = this.opts.onProgress
+      ? setInterval(() => this.opts.onProgress?.(this.snapshot()), (this.opts.progressIntervalS ?? 5) * 1000)
+      : undefined;
+    try {
+      await this.connectAll();
+      if (!this.stopped) await this.schedule();
+    } finally {
+      this.stop(); // also ends the other connect waits if one connection failed
+      this.signal?.removeEventListener('abort', onAbort);
+      if (progress) clearInterval(progress);
+      await this.shutdown();
+    }
+    return this.snapshot();
+  }
+
+  private snapshot(): SimStats {
+    return { ...this.stats, elapsedMs: performance.now() - this.startedAt };
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.wake?.();
+    for (const f of this.onStop) f();
+    for (const c of this.conns) {
+      const w = c.waiter;
+      c.waiter = undefined;
+      w?.();
+    }
+  }
+
+  private fail(err: Error): void {
+    this.stats.errors++;
+    this.stats.lastError = err.message;
+  }
+
+  // ---- connections ----
+
+  private async connectAll(): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (!this.stopped && next < this.conns.length) await this.connectOne(this.conns[next++]!);
+    };
+    const workers: Promise<void>[] = [];
+    for (let i = 0; i < Math.min(CONNECT_CONCURRENCY, this.conns.length); i++) workers.push(worker());
+    await Promise.all(workers);
+  }
+
+  /** Opens one connection and waits for its first CONNACK; reconnects later are mqtt.js's job. */
+  private connectOne(conn: Conn): Promise<void> {
+    const options: IClientOptions = {
+      clientId: conn.clientId,
+      clean: true,
+      keepalive: 60,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      resubscribe: false,
+    };
+    const first = conn.devices[0];
+    if (this.perDevice && first) {
+      // The Last Will carries the time of the connect it belongs to; refreshed before each reconnect.
+      options.will = { topic: first.presenceTopic, payload: offlineWill(), qos: 1, retain: true };
+    }
+    const client = mqtt.connect(this.opts.url, options);
+    conn.client = client;
+    if (options.will) {
+      client.on('reconnect', () => {
+        if (client.options.will) client.options.will.payload = offlineWill();
+      });
+    }
+    client.on('connect', () => this.announce(conn));
+    client.on('error', (err) => this.fail(err));
+
+    const timeoutMs = (this.opts.connectTimeoutS ?? 10) * 1000;
+    return new Promise<void>((resolve, reject) => {
+      let lastErr = '';
+      const onErr = (err: Error): void => {
+        lastErr = err.message;
+      };
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        client.off('connect', onConnect);
+        client.off('error', onErr);
+        this.onStop.delete(onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onConnect = (): void => done();
+      const onAbort = (): void => done();
+      const timer = setTimeout(
+        () => done(new Error(`cannot connect to ${this.opts.url} within ${timeoutMs / 1000} s${lastErr ? `: ${lastErr}` : ''}`)),
+        timeoutMs,
+      );
+      client.once('connect', onConnect);
+      client.on('error', onErr);
+      this.onStop.add(onAbort);
+    });
+  }
+
+  /** Online presence for every device behind a connection, on each (re)connect. */
+  private announce(conn: Conn): void {
+    if (this.stopped) return;
+    const payload = JSON.stringify(presence('online', Date.now()));
+    for (const d of conn.devices) conn.client?.publish(d.presenceTopic, payload, this.presenceOpts, this.onPresenceAck);
+  }
+
+  // ---- publishing ----
+
+  /**
+   * Slot j belongs to device j % n and is due at start + j * interval / n: every device keeps its own
+   * interval and the devices' phases are spread evenly, so the broker sees a smooth rate, not bursts.
+   */
+  private async schedule(): Promise<void> {
+    const devs = this.devs;
+    const n = devs.length;
+    const stepMs = (this.opts.intervalS * 1000) / n;
+    const total = this.opts.count !== undefined ? n * this.opts.count : Number.POSITIVE_INFINITY;
+    const start = performance.now();
+    const endAt = this.opts.durationS !== undefined ? start + this.opts.durationS * 1000 : Number.POSITIVE_INFINITY;
+    let j = 0;
+    while (!this.stopped && j < total) {
+      const now = performance.now();
+      if (now >= endAt) break;
+      let budget = MAX_BATCH;
+      while (j < total && start + j * stepMs <= now && budget-- > 0) {
+        const dev = devs[j % n]!;
+        if (dev.conn.pending >= this.maxInflight) {
+          // Broker slower than the schedule: wait instead of queueing without bound; the schedule
+          // then catches up as fast as the broker acknowledges.
+          await this.drain(dev.conn);
+          if (this.stopped) return;
+          continue;
+        }
+        this.publishStatus(dev);
+        j++;
+      }
+      if (j >= total) break;
+      await this.sleep(Math.min(start + j * stepMs, endAt) - performance.now());
+    }
+  }
+
+  private publishStatus(dev: Dev): void {
+    const conn = dev.conn;
+    conn.pending++;
+    // conn.client is set for every connection before the scheduler starts.
+    conn.client!.publish(dev.statusTopic, JSON.stringify(dev.sim.nextStatus(Date.now())), this.statusOpts, conn.onAck);
+  }
+
+  private drain(conn: Conn): Promise<void> {
+    return new Promise((resolve) => {
+      conn.waiter = resolve;
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      const finish = (): void => {
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = () => {
+        clearTimeout(timer);
+        finish();
+      };
+      // setImmediate when behind: still lets socket reads (acks) and signals through.
+      const timer = ms >= 1 ? setTimeout(finish, ms) : (setImmediate(finish) as unknown as NodeJS.Timeout);
+    });
+  }
+
+  // ---- stop ----
+
+  /** Lets in-flight status settle, publishes offline presence, then disconnects cleanly (no Last Will). */
+  private async shutdown(): Promise<void> {
+    const drainUntil = performance.now() + DRAIN_TIMEOUT_MS;
+    while (this.conns.some((c) => c.pending > 0 && c.client?.connected) && performance.now() < drainUntil) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const payload = JSON.stringify(presence('offline', Date.now()));
+    for (const c of this.conns) {
+      if (!c.client?.connected) continue;
+      for (const d of c.devices) c.client.publish(d.presenceTopic, payload, this.presenceOpts, this.onPresenceAck);
+    }
+    await Promise.all(this.conns.map((c) => endClient(c.client)));
+  }
+}
+
+function offlineWill(): string {
+  return JSON.stringify(presence('offline', Date.now()));
+}
+
+/** Graceful end (waits for outstanding acks, sends DISCONNECT); forced if the broker does not answer. */
+function endClient(client: MqttClient | undefined): Promise<void> {
+  if (!client) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      // end() is already in progress, so end(true) would be a no-op; closing the socket forces it.
+      client.stream?.destroy();
+      resolve();
+    }, END_TIMEOUT_MS);
+    client.end(false, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The device side of CONTRACT.md section 1, as types and topic helpers for the simulators.
+ * Kept local to simulators/ on purpose: a simulator plays a device and must follow the published
+ * contract, not whatever the service happens to accept.
+ */
+
+export const DEVICE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export const TOPIC_ROOT = 'poly/v1/devices';
+
+export type DeviceTopic = 'status' | 'events' | 'presence' | 'commands' | 'replies';
+
+export function deviceTopic(deviceId: string, leaf: DeviceTopic): string {
+  return `${TOPIC_ROOT}/${deviceId}/${leaf}`;
+}
+
+/** `call.platform` and `cloud.provider`. */
+export type Platform = 'teams' | 'zoom' | 'webex' | 'sip' | 'none';
+export type PeripheralKind = 'camera' | 'microphone' | 'speaker' | 'display' | 'controller' | 'headset' | 'other';
+export type PeripheralState = 'ok' | 'degraded' | 'failed' | 'disconnected';
+export type PresenceState = 'online' | 'offline';
+
+export interface NetworkStatus {
+  link: 'up' | 'down';
+  ip?: string;
+  rttMs?: number;
+  jitterMs?: number;
+  lossPct?: number;
+}
+
+export interface CallStatus {
+  active: boolean;
+  platform: Platform;
+  mos?: number;
+}
+
+export interface CloudStatus {
+  provider: Platform;
+  registered: boolean;
+}
+
+export interface PeripheralStatus {
+  kind: PeripheralKind;
+  model: string;
+  state: PeripheralState;
+}
+
+/** Status snapshot; only v, ts, seq, model and firmware are required by the contract. */
+export interface StatusSnapshot {
+  v: 1;
+  ts: number;
+  seq: number;
+  model: string;
+  firmware: string;
+  uptimeS?: number;
+  cpuPct?: number;
+  memPct?: number;
+  tempC?: number;
+  fanRpm?: number;
+  network?: NetworkStatus;
+  call?: CallStatus;
+  cloud?: CloudStatus;
+  peripherals?: PeripheralStatus[];
+}
+
+export interface PresencePayload {
+  state: PresenceState;
+  ts: number;
+}

@@ -1,0 +1,198 @@
+// The process that wires the layers together, in the order data flows:
+// registry -> broker -> journal -> collector -> telemetry store -> HTTP. `fleetwatch serve` runs it;
+// tests start it in-process with their own Config.
+import { collectDefaultMetrics, Registry as MetricsRegistry } from 'prom-client';
+import type { Logger } from 'pino';
+import { BatchWriter } from '../collector/batch-writer.js';
+import { Collector } from '../collector/collector.js';
+import { DeadLetters } from '../collector/dead-letters.js';
+import { LiveState } from '../collector/device-state.js';
+import { IngestEvents } from '../collector/ingest-events.js';
+import { Journal } from '../collector/journal.js';
+import { CollectorMetrics } from '../collector/metrics.js';
+import { MqttSubscriber } from '../collector/mqtt-subscriber.js';
+import { Rejection } from '../collector/rejection.js';
+import { TenantResolver } from '../collector/tenant-tags.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import type { Config } from './config.js';
+import { opsRoutes } from './http/ops-routes.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
+import { openDatabase, type Database } from './storage/database.js';
+import { DeadLetterStore } from './storage/dead-letters.js';
+import { Registry } from './storage/registry.js';
+import { loadSeed, readSeedFile } from './storage/seed.js';
+import { UnknownDeviceLog } from './storage/unknown-devices.js';
+import { Influx1Store } from './telemetry/influx1.js';
+
+export interface Service {
+  config: Config;
+  mqttUrl: string;
+  httpUrl: string;
+  registry: Registry;
+  liveState: LiveState;
+  events: IngestEvents;
+  metrics: MetricsRegistry;
+  deadLetterStore: DeadLetterStore;
+  unknownDevices: UnknownDeviceLog;
+  store: Influx1Store;
+  journal: Journal;
+  /** Graceful stop: stop intake, write what the journal holds (bounded by deadlineMs), close. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export async function startService(config: Config, log: Logger): Promise<Service> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  try {
+    return await start(config, log, cleanups);
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c();
+    throw err;
+  }
+}
+
+async function start(config: Config, log: Logger, cleanups: Array<() => Promise<void> | void>): Promise<Service> {
+  const db: Database = openDatabase(config.databaseUrl);
+  cleanups.push(() => db.close());
+  const registry = new Registry(db);
+  if (config.fleetSeed) {
+    const result = loadSeed(registry, readSeedFile(config.fleetSeed, { registry }), config.fleetSeed);
+    log.info({ seed: config.fleetSeed, ...result }, 'registry seed loaded');
+  }
+
+  let broker: EmbeddedBroker | undefined;
+  if (!config.mqttUrl) {
+    broker = await startEmbeddedBroker(config.mqttPort);
+    cleanups.push(() => broker!.close());
+    log.info({ url: broker.url }, 'embedded MQTT broker started (MQTT_URL not set)');
+  }
+  const mqttUrl = config.mqttUrl ?? broker!.url;
+
+  const journal = Journal.open(config.journalDir, { maxBytes: config.journalMaxBytes, fsyncMs: config.journalFsyncMs });
+  cleanups.push(() => journal.close());
+  if (journal.pendingBytes > 0) log.info({ pendingBytes: journal.pendingBytes }, 'journal holds points from the last run; writing them first');
+
+  const metricsRegistry = new MetricsRegistry();
+  collectDefaultMetrics({ register: metricsRegistry });
+  const metrics = new CollectorMetrics(metricsRegistry, () => journal.pendingBytes);
+
+  const deadLetterStore = new DeadLetterStore(db);
+  const unknownDevices = new UnknownDeviceLog(db);
+  unknownDevices.start();
+  cleanups.push(() => unknownDevices.stop());
+  const deadLetters = new DeadLetters(deadLetterStore, metrics, log);
+  const trimTimer = setInterval(() => deadLetterStore.trim(config.deadLetterMaxRows), 60_000);
+  trimTimer.unref();
+  cleanups.push(() => clearInterval(trimTimer));
+
+  const resolver = new TenantResolver(registry.deviceTenants());
+  registry.onDevicesChanged(() => resolver.replace(registry.deviceTenants()));
+  const liveState = new LiveState();
+  const events = new IngestEvents();
+  const collector = new Collector({ journal, resolver, deadLetters, unknownDevices, liveState, events, metrics, log });
+
+  const store = new Influx1Store({
+    url: config.influxUrl,
+    database: config.influxDb,
+    rawRetention: config.influxRawRetention,
+    rollupRetention: config.influxRollupRetention,
+  });
+  const writer = new BatchWriter(
+    journal,
+    store,
+    { maxPoints: config.batchMaxPoints, maxWaitMs: config.batchMaxWaitMs },
+    metrics,
+    log,
+    (batch) => deadLetters.setAside('influxdb/write', undefined, Buffer.from(batch.body), new Rejection('store_rejected', batch.reason), Date.now()),
+  );
+  // InfluxDB may be down at start: intake begins at once (into the journal) and the writer starts
+  // once the database and its retention policies exist.
+  const schemaReady = ensureSchemaUntilDone(store, log, () => writer.start());
+  cleanups.push(() => schemaReady.cancel());
+
+  const subscriber = new MqttSubscriber(
+    { url: mqttUrl, clientId: config.mqttClientId, sharedGroup: config.mqttSharedGroup, protocolVersion: config.mqttProtocolVersion },
+    journal,
+    (topic, payload, retained) => collector.handle(topic, payload, retained, Date.now()),
+    metrics,
+    log,
+  );
+  subscriber.start();
+  cleanups.push(() => subscriber.stop());
+
+  const http: HttpServer = await startHttpServer(
+    [
+      opsRoutes(metricsRegistry, [
+        { name: 'broker', check: () => subscriber.connected },
+        { name: 'influxdb', check: async () => schemaReady.done && writer.storeHealthy && (await store.ping(1000)) },
+        { name: 'database', check: () => db.ping() },
+      ]),
+    ],
+    config.port,
+    config.host,
+  );
+  log.info({ url: http.url }, 'HTTP listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    mqttUrl,
+    httpUrl: http.url,
+    registry,
+    liveState,
+    events,
+    metrics: metricsRegistry,
+    deadLetterStore,
+    unknownDevices,
+    store,
+    journal,
+    stop(deadlineMs = 10_000) {
+      stopping ??= (async () => {
+        await subscriber.stop();
+        schemaReady.cancel();
+        const { drained } = await writer.stop(deadlineMs);
+        if (!drained) log.warn({ pendingBytes: journal.pendingBytes }, 'stopped with points still in the journal; they are written at the next start');
+        journal.close();
+        unknownDevices.stop();
+        clearInterval(trimTimer);
+        await http.close();
+        await broker?.close();
+        db.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+interface Retrying {
+  readonly done: boolean;
+  cancel(): void;
+}
+
+function ensureSchemaUntilDone(store: Influx1Store, log: Logger, then: () => void): Retrying {
+  const state = { done: false, cancelled: false, timer: undefined as NodeJS.Timeout | undefined };
+  let warned = false;
+  const attempt = async () => {
+    if (state.cancelled) return;
+    try {
+      await store.ensureSchema();
+      state.done = true;
+      log.info({ database: store.database }, 'InfluxDB database and retention policies ready');
+      then();
+    } catch (err) {
+      if (!warned) log.warn({ err: (err as Error).message }, 'InfluxDB not reachable yet; messages are journaled meanwhile');
+      warned = true;
+      if (!state.cancelled) state.timer = setTimeout(attempt, 1000);
+    }
+  };
+  void attempt();
+  return {
+    get done() {
+      return state.done;
+    },
+    cancel() {
+      state.cancelled = true;
+      if (state.timer) clearTimeout(state.timer);
+    },
+  };
+}

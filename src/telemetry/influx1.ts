@@ -1,0 +1,93 @@
+// InfluxDB 1.x adapter on node-influx (the `influx` package), which speaks the 1.x HTTP API
+// that the Debian influxdb 1.6 serves. Schema of CONTRACT section 3, documented in docs/influxdb.md.
+import { InfluxDB, type ISingleHostConfig } from 'influx';
+// node-influx's writePoints wants point objects; the journal already holds line protocol, so writes
+// go through its connection pool (the same one writePoints uses) with the lines as the body.
+import { Pool } from 'influx/lib/src/pool.js';
+import { RejectedWriteError, type TelemetryStore } from './telemetry-store.js';
+
+export interface Influx1Options {
+  url: string;
+  database: string;
+  rawRetention: string;
+  rollupRetention: string;
+  requestTimeoutMs?: number;
+}
+
+export const RAW_POLICY = 'raw';
+export const ROLLUP_POLICY = 'rollup';
+
+/** Numeric fields of device_status that the 5-minute rollup keeps a mean of. */
+const ROLLUP_MEANS = ['cpu_pct', 'mem_pct', 'temp_c', 'fan_rpm', 'rtt_ms', 'jitter_ms', 'loss_pct', 'mos', 'peripherals_failed'];
+
+export class Influx1Store implements TelemetryStore {
+  readonly influx: InfluxDB;
+  private readonly pool: Pool;
+  private readonly writePath: string;
+  private readonly auth: string | undefined;
+
+  constructor(private readonly options: Influx1Options) {
+    const u = new URL(options.url);
+    const timeout = options.requestTimeoutMs ?? 10_000;
+    this.influx = new InfluxDB({
+      host: u.hostname,
+      port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+      protocol: u.protocol === 'https:' ? 'https' : 'http',
+      ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
+      database: options.database,
+      pool: { maxRetries: 0, requestTimeout: timeout },
+    } satisfies ISingleHostConfig);
+    // Retries are the writer's job (it knows about the journal); the pool must not retry behind it.
+    this.pool = new Pool({ maxRetries: 0, requestTimeout: timeout });
+    this.pool.addHost(`${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`);
+    this.writePath = '/write';
+    this.auth = u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined;
+  }
+
+  get database(): string {
+    return this.options.database;
+  }
+
+  async ensureSchema(): Promise<void> {
+    const { database, rawRetention, rollupRetention } = this.options;
+    await this.influx.createDatabase(database); // CREATE DATABASE is a no-op when it exists
+    const existing = await this.influx.showRetentionPolicies(database);
+    const ensurePolicy = async (name: string, duration: string, isDefault: boolean) => {
+      const found = existing.find((p) => p.name === name);
+      if (!found) await this.influx.createRetentionPolicy(name, { database, duration, replication: 1, isDefault });
+      else await this.influx.alterRetentionPolicy(name, { database, duration, replication: 1, isDefault });
+    };
+    await ensurePolicy(RAW_POLICY, rawRetention, true);
+    await ensurePolicy(ROLLUP_POLICY, rollupRetention, false);
+    const cqs = await this.influx.showContinousQueries(database);
+    if (!cqs.some((q) => q.name === 'cq_device_status_5m')) {
+      const means = ROLLUP_MEANS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
+      await this.influx.createContinuousQuery(
+        'cq_device_status_5m',
+        `SELECT ${means}, count("seq") AS "snapshots" INTO "${database}"."${ROLLUP_POLICY}"."device_status_5m" FROM "${database}"."${RAW_POLICY}"."device_status" GROUP BY time(5m), *`,
+        database,
+      );
+    }
+  }
+
+  async write(body: string): Promise<void> {
+    try {
+      await this.pool.discard({ method: 'POST', path: this.writePath, query: { db: this.options.database, precision: 'ms' }, body, auth: this.auth });
+    } catch (err) {
+      const status = (err as { res?: { statusCode?: number } }).res?.statusCode;
+      // 400: points InfluxDB will never accept (a field type conflict, a partial write). The valid
+      // points of the batch were written; retrying cannot help.
+      if (status === 400) throw new RejectedWriteError((err as Error).message);
+      throw err;
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<boolean> {
+    try {
+      const hosts = await this.influx.ping(timeoutMs);
+      return hosts.some((h) => h.online);
+    } catch {
+      return false;
+    }
+  }
+}
