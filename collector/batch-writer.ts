@@ -24,6 +24,7 @@ export class BatchWriter {
   private loop: Promise<void> | undefined;
   private backoffMs: number;
   private lastError: string | undefined;
+  private lastWarnedMs = 0;
   private stopWaiting: (() => void) | undefined;
   /** False while writes fail (InfluxDB down or unreachable). */
   storeHealthy = true;
@@ -110,7 +111,9 @@ export class BatchWriter {
 
   private failed(err: Error): void {
     this.metrics.writeFailures.inc();
-    if (this.storeHealthy || this.lastError !== err.message) {
+    const now = Date.now();
+    if (this.storeHealthy || now - this.lastWarnedMs >= 30_000) {
+      this.lastWarnedMs = now;
       this.log.warn({ err: err.message, pendingBytes: this.journal.pendingBytes }, 'InfluxDB write failed; points wait in the journal');
     }
     this.storeHealthy = false;

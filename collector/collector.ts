@@ -1,6 +1,7 @@
 // The ingest pipeline for one message: topic -> decode -> attribute -> journal -> live state -> events.
-// Synchronous on purpose: when handle() returns, the message is journaled (or set aside) and may be
-// acknowledged to the broker. It never throws for bad input.
+// Synchronous on purpose: when handle() returns, the message is set aside (durably) or its line is
+// staged in the journal, and may be acknowledged once the journal is flushed (the subscriber does
+// that, once per burst). It never throws for bad input.
 import type { Logger } from 'pino';
 import type { UnknownDeviceLog } from '../src/storage/unknown-devices.js';
 import type { DeadLetters } from './dead-letters.js';
@@ -71,7 +72,7 @@ export class Collector {
     if (s instanceof Rejection) return this.d.deadLetters.setAside(topic, deviceId, payload, s, nowMs);
     if (s.droppedFields > 0) this.d.metrics.droppedFields.inc(s.droppedFields);
     const a = this.attribute(deviceId, s.model, nowMs);
-    this.d.journal.append(statusLine(a.tagSet, s));
+    this.d.journal.stage(statusLine(a.tagSet, s));
     const previous = this.d.liveState.recordStatus(deviceId, a.tenant, s, nowMs);
     this.d.events.emit('status', deviceId, a, s, previous, nowMs);
   }
@@ -80,7 +81,7 @@ export class Collector {
     const e = decodeEvent(payload, nowMs, this.d.timeWindow);
     if (e instanceof Rejection) return this.d.deadLetters.setAside(topic, deviceId, payload, e, nowMs);
     const a = this.attribute(deviceId, undefined, nowMs);
-    this.d.journal.append(eventLine(a.tagSet, e));
+    this.d.journal.stage(eventLine(a.tagSet, e));
     this.d.events.emit('event', deviceId, a, e, nowMs);
   }
 
@@ -91,7 +92,7 @@ export class Collector {
     const online = p.state === 'online';
     // Stored at the collector's clock: a Last Will carries the ts of the connection it was set on,
     // not of the disconnection. A retained replay is no new transition and is not stored again.
-    if (!retained) this.d.journal.append(presenceLine(a.tagSet, online, nowMs));
+    if (!retained) this.d.journal.stage(presenceLine(a.tagSet, online, nowMs));
     if (this.d.liveState.recordPresence(deviceId, a.tenant, online, nowMs)) {
       this.d.events.emit('presence', deviceId, a, online, nowMs);
     }

@@ -4,6 +4,8 @@
 //   append(line)  the line is on disk (in the kernel's page cache) when append returns, so the
 //                 message may be acknowledged to the broker: a killed collector loses nothing.
 //                 fdatasync runs every fsyncMs (0: on every append) against power loss.
+//   stage(line)   the same, in groups: staged lines reach the disk together at flush(), in one
+//                 write; whatever was acknowledged on their account must wait for that flush.
 //   read(max)     the next lines not yet read, in append order, as one batch (one batch in flight).
 //   commit(b)     the batch is in InfluxDB: its bytes may go. Whole segments are deleted.
 //   rewind()      the batch in flight was not written: read it again.
@@ -57,6 +59,7 @@ export class Journal {
   private readonly readBuffer: Buffer;
   private closed = false;
   private torn = 0;
+  private staged = '';
 
   private constructor(
     private readonly dir: string,
@@ -117,8 +120,21 @@ export class Journal {
   }
 
   append(line: string): void {
+    this.stage(line);
+    this.flush();
+  }
+
+  stage(line: string): void {
     if (this.closed) throw new Error('journal is closed');
-    const written = writeSync(this.fd, line);
+    this.staged += line;
+  }
+
+  /** Writes the staged lines (one system call). After it returns they are as durable as append's. */
+  flush(): void {
+    if (this.staged.length === 0) return;
+    const data = this.staged;
+    this.staged = '';
+    const written = writeSync(this.fd, data);
     const current = this.segments.at(-1)!;
     current.size += written;
     this.pending += written;
@@ -224,6 +240,7 @@ export class Journal {
 
   close(): void {
     if (this.closed) return;
+    this.flush();
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
     this.sync();
     this.closed = true;

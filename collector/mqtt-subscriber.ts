@@ -2,6 +2,12 @@
 // published while the collector is away wait in the broker. Each message is handed to the
 // pipeline in handleMessage, and mqtt.js sends the PUBACK only after that returns: a message is
 // acknowledged once it is journaled or set aside, never before.
+//
+// Group commit: mqtt.js handles the messages of one network read one after another, each PUBACK
+// right after its message. To pay one journal write (not one per message) the socket is corked
+// at the first message of a burst: the PUBACKs collect in the socket, the pipeline stages its
+// journal lines, and at setImmediate (after the burst) the journal is flushed first and the
+// socket uncorked second. No PUBACK leaves before the lines it stands for are on disk.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Journal } from './journal.js';
@@ -18,12 +24,24 @@ export interface SubscriberOptions {
 
 export type MessageSink = (topic: string, payload: Buffer, retained: boolean) => void;
 
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 // MQTT 5 ends a session when the connection closes unless told otherwise: keep it for a week.
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 
 export class MqttSubscriber {
   readonly client: MqttClient;
   readonly topic: string;
+  private corked: Corkable | undefined;
+  private readonly flushBurst = () => {
+    const stream = this.corked;
+    this.corked = undefined;
+    this.journal.flush();
+    stream?.uncork();
+  };
 
   constructor(
     private readonly options: SubscriberOptions,
@@ -81,7 +99,17 @@ export class MqttSubscriber {
   }
 
   private accept(topic: string, payload: Buffer, retained: boolean, done: (err?: Error) => void): void {
+    if (!this.corked) {
+      const stream = this.client.stream as unknown as Partial<Corkable>;
+      if (typeof stream.cork === 'function' && typeof stream.uncork === 'function') {
+        stream.cork();
+        this.corked = stream as Corkable;
+        setImmediate(this.flushBurst);
+      }
+    }
     this.sink(topic, payload, retained);
+    // Not corkable (no such transport today): flush per message so the ack still follows the write.
+    if (!this.corked) this.journal.flush();
     done();
   }
 

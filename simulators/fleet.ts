@@ -11,6 +11,7 @@ import { loadRegistryDevices } from './registry.js';
 
 export interface SimulateOptions {
   url: string;
+  /** Generated devices, or with a registry the first `devices` of it. */
   devices: number;
   intervalS: number;
   seed?: number;
@@ -356,7 +357,8 @@ class Fleet {
   private async schedule(): Promise<void> {
     const devs = this.devs;
     const n = devs.length;
-    const stepMs = (this.opts.intervalS * 1000) / n;
+    const intervalMs = this.opts.intervalS * 1000;
+    const stepMs = intervalMs / n;
     const total = this.opts.count !== undefined ? n * this.opts.count : Number.POSITIVE_INFINITY;
     const start = performance.now();
     const endAt = this.opts.durationS !== undefined ? start + this.opts.durationS * 1000 : Number.POSITIVE_INFINITY;
@@ -364,6 +366,10 @@ class Fleet {
     while (!this.stopped && j < total) {
       const now = performance.now();
       if (now >= endAt) break;
+      // More than a whole interval behind (broker outage, stalled host) and not counting messages:
+      // skip the missed rounds, as a device's timer would, instead of bursting a backlog of stale snapshots.
+      const lagMs = now - (start + j * stepMs);
+      if (this.opts.count === undefined && lagMs > intervalMs) j += Math.floor(lagMs / intervalMs) * n;
       let budget = MAX_BATCH;
       while (j < total && start + j * stepMs <= now && budget-- > 0) {
         const dev = devs[j % n]!;
@@ -398,16 +404,24 @@ class Fleet {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
+      let done = false;
       const finish = (): void => {
+        if (done) return;
+        done = true;
         this.wake = undefined;
         resolve();
       };
-      this.wake = () => {
-        clearTimeout(timer);
-        finish();
-      };
-      // setImmediate when behind: still lets socket reads (acks) and signals through.
-      const timer = ms >= 1 ? setTimeout(finish, ms) : (setImmediate(finish) as unknown as NodeJS.Timeout);
+      if (ms >= 1) {
+        const timer = setTimeout(finish, ms);
+        this.wake = () => {
+          clearTimeout(timer);
+          finish();
+        };
+      } else {
+        // Behind schedule: setImmediate still lets socket reads (acks) and signals through.
+        setImmediate(finish);
+        this.wake = finish;
+      }
     });
   }
 

@@ -54,7 +54,7 @@ export function makeWorld(devices: SeedDevice[], extraEnv: Record<string, string
     FLEET_SEED: writeSeed(dir, devices),
     JOURNAL_DIR: join(dir, 'journal'),
     PORT: '0',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     BATCH_MAX_WAIT_MS: '20',
     ...extraEnv,
   };
