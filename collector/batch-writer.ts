@@ -89,6 +89,8 @@ export class BatchWriter {
         }
         this.journal.rewind();
         this.failed(err as Error);
+        // Someone dropped the database under us: create it again rather than retry forever.
+        if (/database not found/i.test((err as Error).message)) await this.store.ensureSchema().catch(() => undefined);
         await this.idle(sleep(this.backoffMs));
         this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
         continue;

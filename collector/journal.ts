@@ -14,7 +14,7 @@
 //
 // Layout: segment files 0000000001.log, 0000000002.log, … of newline-terminated lines, and a
 // `checkpoint` file "segment offset" naming the first byte not yet committed.
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface JournalOptions {
@@ -66,6 +66,7 @@ export class Journal {
     private readonly options: Required<JournalOptions>,
   ) {
     mkdirSync(dir, { recursive: true });
+    this.lock();
     for (const name of readdirSync(dir)) {
       const m = SEGMENT_NAME.exec(name);
       if (m) this.segments.push({ index: Number(m[1]), size: fstatSizeOf(join(dir, name)) });
@@ -245,6 +246,7 @@ export class Journal {
     this.sync();
     this.closed = true;
     closeSync(this.fd);
+    rmSync(join(this.dir, 'lock'), { force: true });
   }
 
   private bytesBetween(from: Position, to: Position): number {
@@ -275,6 +277,20 @@ export class Journal {
     this.fd = openSync(join(this.dir, segmentName(next)), 'a+');
   }
 
+  /** One process per journal: two collectors sharing a folder would interleave and lose lines. */
+  private lock(): void {
+    const path = join(this.dir, 'lock');
+    try {
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isSafeInteger(pid) && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`journal ${this.dir} is in use by process ${pid}; give each collector its own JOURNAL_DIR`);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    writeFileSync(path, `${process.pid}\n`);
+  }
+
   private readCheckpoint(): Position {
     try {
       const [segment, offset] = readFileSync(join(this.dir, 'checkpoint'), 'utf8').trim().split(' ').map(Number);
@@ -292,5 +308,14 @@ function fstatSizeOf(path: string): number {
     return fstatSync(fd).size;
   } finally {
     closeSync(fd);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,6 +1,7 @@
 // The ingest path end to end: real mosquitto, the real collector (in-process), real influxd, SQLite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
+import { testMqttUrl } from '../support/services.js';
 import type { Service } from '../../src/service.js';
 import { countStatus, makeWorld, publisher, range, startInProcess, statusPayload, storedSeqs, waitFor, type TestWorld } from '../support/harness.js';
 
@@ -126,5 +127,38 @@ describe('ingest: device -> mosquitto -> collector -> InfluxDB', () => {
     expect(policies.find((p) => p.name === 'rollup')).toMatchObject({ duration: '9600h0m0s', default: false });
     const cqs = await world.influx.showContinousQueries(world.name);
     expect(cqs.map((c) => c.name)).toContain('cq_device_status_5m');
+  });
+});
+
+describe('presence: retained state and the Last Will', () => {
+  it('marks a device offline when its connection dies, stores both transitions, and does not store a retained replay again', async () => {
+    const world = makeWorld([{ id: 'PRES0001' }]);
+    let service = await startInProcess(world);
+    try {
+      const topic = 'poly/v1/devices/PRES0001/presence';
+      const device = await mqtt.connectAsync(testMqttUrl(), {
+        clientId: 'PRES0001',
+        will: { topic, payload: Buffer.from(JSON.stringify({ state: 'offline', ts: Date.now() })), qos: 1, retain: true },
+      });
+      await device.publishAsync(topic, JSON.stringify({ state: 'online', ts: Date.now() }), { qos: 1, retain: true });
+      await waitFor(async () => service.liveState.get('PRES0001')?.presence, (p) => p === 'online', 5000, 50);
+      device.stream.destroy(); // the device loses power: no DISCONNECT, so the broker sends the Will
+      expect(await waitFor(async () => service.liveState.get('PRES0001')?.presence, (p) => p === 'offline', 10_000, 50)).toBe('offline');
+      const query = () => world.influx.query<{ online: boolean }>(`SELECT "online" FROM "device_presence" WHERE "device"='PRES0001'`);
+      expect((await waitFor(query, (r) => r.length >= 2, 5000)).map((r) => r.online)).toEqual([true, false]);
+
+      // A restarted collector learns the state from the retained message without storing it again.
+      await service.stop();
+      service = await startInProcess(world);
+      expect(await waitFor(async () => service.liveState.get('PRES0001')?.presence, (p) => p === 'offline', 5000, 50)).toBe('offline');
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await query()).length).toBe(2);
+    } finally {
+      await service.stop();
+      const cleaner = await mqtt.connectAsync(testMqttUrl(), { clientId: 'presence-cleaner' });
+      await cleaner.publishAsync('poly/v1/devices/PRES0001/presence', '', { qos: 1, retain: true }); // clear the retained message
+      await cleaner.endAsync();
+      await world.cleanup();
+    }
   });
 });

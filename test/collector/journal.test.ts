@@ -1,5 +1,5 @@
 // The journal contract (see the header of collector/journal.ts), on real files in a temp folder.
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -129,5 +129,16 @@ describe('Journal', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(j.read(10)!.lines).toBe(1);
     j.close();
+  });
+
+  it('refuses a folder another live process holds, and takes over one whose owner died', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'lock'), '1\n'); // pid 1 is always alive
+    expect(() => open(dir)).toThrow(/in use by process 1; give each collector its own JOURNAL_DIR/);
+    writeFileSync(join(dir, 'lock'), '2147483646\n'); // no such process
+    const j = open(dir);
+    j.append(line(1));
+    j.close();
+    expect(readdirSync(dir)).not.toContain('lock');
   });
 });
