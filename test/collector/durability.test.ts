@@ -88,6 +88,28 @@ describe('durability', () => {
     }
   }, 120_000);
 
+  it('stops acknowledging when the journal is full, so the broker holds the rest, and loses nothing', async () => {
+    world = makeWorld(DEVICES.map((id) => ({ id })), { JOURNAL_MAX_BYTES: String(1024 * 1024) });
+    const service = await startInProcess(world);
+    const pub = await publisher();
+    try {
+      await waitFor(async () => (await fetch(`${service.httpUrl}/readyz`)).status, (s) => s === 200, 10_000);
+      await stopInfluxd();
+      // ~6,000 snapshots of ~240 bytes: more than the 1 MiB journal holds
+      const streaming = stream(pub, 600, 20_000, Date.now() - 300_000);
+      const metric = async () => Number(/fleetwatch_journal_full_waits_total (\d+)/.exec(await service.metrics.metrics())?.[1] ?? 0);
+      expect(await waitFor(metric, (n) => n > 0, 20_000)).toBeGreaterThan(0);
+      expect(service.journal.pendingBytes).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(service.journal.pendingBytes).toBeLessThan(1024 * 1024 + 64 * 1024);
+      await startInfluxd();
+      await streaming;
+      await expectAllStored(world, 600, 60_000);
+    } finally {
+      await pub.endAsync();
+      await service.stop();
+    }
+  }, 120_000);
+
   it('writes everything it acknowledged before exiting on SIGTERM', async () => {
     world = makeWorld(DEVICES.map((id) => ({ id })), { BATCH_MAX_WAIT_MS: '2000', BATCH_MAX_POINTS: '100000' });
     const child = await startChild(world.env);
