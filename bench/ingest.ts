@@ -12,6 +12,7 @@ import { InfluxDB } from 'influx';
 import { decodeStatus } from '../collector/decode-status.js';
 import { statusLine, tenantTagSet } from '../collector/line-protocol.js';
 import { Rejection } from '../collector/rejection.js';
+import { writeSingleSiteSeed } from '../simulators/seed-file.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -127,16 +128,7 @@ async function runCollector(round: number): Promise<RunResult> {
   const dir = join(WORK, `collector-${round}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const seed = join(dir, 'seed.json');
-  writeFileSync(
-    seed,
-    JSON.stringify({
-      partners: [{ id: 'p-bench', name: 'Bench AV', timezone: 'Europe/Berlin' }],
-      customers: [{ id: 'c-bench', partnerId: 'p-bench', name: 'Bench Co', country: 'DE' }],
-      sites: [{ id: 's-bench', customerId: 'c-bench', name: 'Bench HQ', country: 'DE', timezone: 'Europe/Berlin' }],
-      devices: Array.from({ length: DEVICES }, (_, i) => ({ id: `BENCH${String(i).padStart(6, '0')}`, model: 'Studio X50', siteId: 's-bench', coverage: { plan: 'poly-plus', until: '2030-12-31', onsite: false } })),
-    }),
-  );
+  const seed = writeSingleSiteSeed(join(dir, 'seed.json'), 'bench', Array.from({ length: DEVICES }, (_, i) => ({ id: `BENCH${String(i).padStart(6, '0')}` })));
   const db = `bench_${Date.now()}_${round}`;
   const port = 23000 + round;
   // e.g. BENCH_NODE_ARGS=--cpu-prof profiles the collector under load (the profile lands in .data/bench/collector-N)

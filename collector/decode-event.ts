@@ -1,5 +1,5 @@
 // Discrete device events (CONTRACT section 1, "Events").
-import { checkTs, checkVersion, decodeJsonObject, DEFAULT_TIME_WINDOW, isObject, type TimeWindow } from './decode-json.js';
+import { decodeV1, DEFAULT_TIME_WINDOW, isObject, type TimeWindow } from './decode-json.js';
 import { EVENT_TYPES, SEVERITIES, type DeviceEvent, type EventType, type Severity } from './messages.js';
 import { Rejection } from './rejection.js';
 
@@ -7,12 +7,9 @@ const eventTypes: ReadonlySet<string> = new Set(EVENT_TYPES);
 const severities: ReadonlySet<string> = new Set(SEVERITIES);
 
 export function decodeEvent(payload: Buffer, nowMs: number, window: TimeWindow = DEFAULT_TIME_WINDOW): DeviceEvent | Rejection {
-  const obj = decodeJsonObject(payload);
-  if (obj instanceof Rejection) return obj;
-  const badVersion = checkVersion(obj.v);
-  if (badVersion) return badVersion;
-  const ts = checkTs(obj.ts, nowMs, window);
-  if (ts instanceof Rejection) return ts;
+  const envelope = decodeV1(payload, nowMs, window);
+  if (envelope instanceof Rejection) return envelope;
+  const { obj, ts } = envelope;
   if (obj.type === undefined) return new Rejection('missing_field', 'required field "type" is missing');
   // Event types become an InfluxDB tag, so only the contract's values are accepted (bounded cardinality).
   if (typeof obj.type !== 'string' || !eventTypes.has(obj.type)) {

@@ -51,3 +51,19 @@ export function checkVersion(v: unknown): Rejection | undefined {
   if (v !== 1) return new Rejection('unsupported_version', `protocol version ${JSON.stringify(v)} is not supported (v1 only)`);
   return undefined;
 }
+
+/** What every v1 status and event carries: the object, its version checked, its ts in the window. */
+export interface V1Envelope {
+  obj: JsonObject;
+  ts: number;
+}
+
+export function decodeV1(payload: Buffer, nowMs: number, window: TimeWindow): V1Envelope | Rejection {
+  const obj = decodeJsonObject(payload);
+  if (obj instanceof Rejection) return obj;
+  const badVersion = checkVersion(obj.v);
+  if (badVersion) return badVersion;
+  const ts = checkTs(obj.ts, nowMs, window);
+  if (ts instanceof Rejection) return ts;
+  return { obj, ts };
+}

@@ -1,6 +1,6 @@
 // Status snapshot decoder: bytes -> StatusSnapshot or a Rejection. Pure; runs once per message,
 // so it checks fields by hand (no schema library) and builds exactly one result object.
-import { checkTs, checkVersion, decodeJsonObject, DEFAULT_TIME_WINDOW, finiteNumber, isObject, type TimeWindow } from './decode-json.js';
+import { decodeV1, DEFAULT_TIME_WINDOW, finiteNumber, isObject, type TimeWindow } from './decode-json.js';
 import { PERIPHERAL_KINDS, PERIPHERAL_STATES, PLATFORMS, type Peripheral, type PeripheralKind, type PeripheralState, type Platform, type StatusSnapshot } from './messages.js';
 import { Rejection } from './rejection.js';
 
@@ -19,12 +19,9 @@ function requiredText(obj: Record<string, unknown>, name: string): string | Reje
 }
 
 export function decodeStatus(payload: Buffer, nowMs: number, window: TimeWindow = DEFAULT_TIME_WINDOW): StatusSnapshot | Rejection {
-  const obj = decodeJsonObject(payload);
-  if (obj instanceof Rejection) return obj;
-  const badVersion = checkVersion(obj.v);
-  if (badVersion) return badVersion;
-  const ts = checkTs(obj.ts, nowMs, window);
-  if (ts instanceof Rejection) return ts;
+  const envelope = decodeV1(payload, nowMs, window);
+  if (envelope instanceof Rejection) return envelope;
+  const { obj, ts } = envelope;
   const seq = obj.seq;
   if (seq === undefined) return new Rejection('missing_field', 'required field "seq" is missing');
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {

@@ -3,6 +3,7 @@
 // points MQTT_URL at mosquitto, EMQX or HiveMQ.
 import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
+import { listen } from '../listen.js';
 
 export interface EmbeddedBroker {
   url: string;
@@ -12,17 +13,13 @@ export interface EmbeddedBroker {
 export async function startEmbeddedBroker(port: number, host = '127.0.0.1'): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
   const server: Server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const actualPort = await listen(server, port, host);
   return {
     url: `mqtt://${host}:${actualPort}`,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The broker first: it closes the client connections that would keep server.close() waiting.
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

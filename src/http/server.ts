@@ -1,6 +1,7 @@
 // The HTTP server: operational endpoints now; the partner API, streams and the NOC page mount here.
 import { createServer, type Server } from 'node:http';
 import express, { type Router } from 'express';
+import { listen } from '../listen.js';
 
 export interface HttpServer {
   server: Server;
@@ -16,12 +17,7 @@ export async function startHttpServer(routers: Router[], port: number, host: str
     res.status(404).json({ error: { code: 'not_found', message: 'no such endpoint' } });
   });
   const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const actualPort = await listen(server, port, host);
   return {
     server,
     url: `http://${host}:${actualPort}`,

@@ -1,11 +1,12 @@
 // Starting the real service against the test mosquitto and influxd, and looking at what it stored.
 // Each test gets its own InfluxDB database, SQLite file, journal folder and MQTT client id.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import { writeSingleSiteSeed, type FleetDevice } from '../../simulators/seed-file.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startService, type Service } from '../../src/service.js';
 import { testInfluxUrl, testMqttUrl } from './services.js';
@@ -21,28 +22,7 @@ export interface TestWorld {
   cleanup(): Promise<void>;
 }
 
-export interface SeedDevice {
-  id: string;
-  model?: string;
-}
-
-/** A registry seed with one partner, customer and site holding the given devices. */
-export function writeSeed(dir: string, devices: SeedDevice[]): string {
-  const path = join(dir, 'seed.json');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      partners: [{ id: 'p-test', name: 'Test AV', timezone: 'Europe/Berlin' }],
-      customers: [{ id: 'c-test', partnerId: 'p-test', name: 'Testco', country: 'DE' }],
-      sites: [{ id: 's-test', customerId: 'c-test', name: 'Test HQ', country: 'DE', timezone: 'Europe/Berlin' }],
-      devices: devices.map((d) => ({ id: d.id, model: d.model ?? 'Studio X50', siteId: 's-test', coverage: { plan: 'poly-plus', until: '2030-12-31', onsite: false } })),
-      users: [],
-    }),
-  );
-  return path;
-}
-
-export function makeWorld(devices: SeedDevice[], extraEnv: Record<string, string> = {}): TestWorld {
+export function makeWorld(devices: FleetDevice[], extraEnv: Record<string, string> = {}): TestWorld {
   const name = `t${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const dir = mkdtempSync(join(tmpdir(), 'fw-it-'));
   const env: Record<string, string> = {
@@ -51,7 +31,7 @@ export function makeWorld(devices: SeedDevice[], extraEnv: Record<string, string
     INFLUX_URL: testInfluxUrl(),
     INFLUX_DB: name,
     DATABASE_URL: `sqlite:${join(dir, 'fleetwatch.db')}`,
-    FLEET_SEED: writeSeed(dir, devices),
+    FLEET_SEED: writeSingleSiteSeed(join(dir, 'seed.json'), 'test', devices),
     JOURNAL_DIR: join(dir, 'journal'),
     PORT: '0',
     LOG_LEVEL: 'error',
