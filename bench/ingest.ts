@@ -77,7 +77,7 @@ async function nextLine(it: AsyncIterableIterator<string>, what: string): Promis
   return r.value;
 }
 
-function startPublisher(ts0: number): { proc: ChildProcess; startMs: number; done: Promise<{ sent: number; ms: number }> } {
+function startPublisher(ts0: number): { proc: ChildProcess; startMs: number; done: Promise<{ sent: number; ms: number; cpuMs: number }> } {
   const proc = spawn(process.execPath, [join(DIST, 'bench', 'publish.js'), MQTT_URL, String(MESSAGES), String(DEVICES), String(ts0)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const it = lines(proc);
   const startMs = Date.now();
@@ -90,6 +90,7 @@ interface RunResult {
   cpuUsPerMsg: number;
   mosquittoUsPerMsg: number;
   influxdUsPerMsg: number;
+  publisherUsPerMsg: number;
   stored?: number;
 }
 
@@ -113,9 +114,9 @@ async function runBare(): Promise<RunResult> {
   const result = JSON.parse(await nextLine(it, 'bare subscriber')) as { received: number; firstMs: number; lastMs: number };
   const cpu1 = cpuMs(sub.pid!);
   const serverUse = servers();
-  await pub.done;
+  const published = await pub.done;
   const pubStart = pub.startMs;
-  return { msgPerS: MESSAGES / ((result.lastMs - Math.min(pubStart, result.firstMs)) / 1000), cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / MESSAGES, ...serverUse };
+  return { msgPerS: MESSAGES / ((result.lastMs - Math.min(pubStart, result.firstMs)) / 1000), cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / MESSAGES, ...serverUse, publisherUsPerMsg: (published.cpuMs * 1000) / MESSAGES };
 }
 
 async function metricValue(url: string, name: string): Promise<number> {
@@ -170,13 +171,13 @@ async function runCollector(round: number): Promise<RunResult> {
   const doneMs = Date.now();
   const cpu1 = cpuMs(proc.pid!);
   const serverUse = servers();
-  await pub.done;
+  const published = await pub.done;
   const influx = new InfluxDB({ host: '127.0.0.1', port: INFLUX_PORT, database: db });
   const rows = await influx.query<{ count: number }>('SELECT count("seq") AS "count" FROM "device_status"');
   proc.kill('SIGTERM');
   await new Promise((r) => proc.on('exit', r));
   await influx.dropDatabase(db);
-  return { msgPerS: MESSAGES / ((doneMs - pub.startMs) / 1000), cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / MESSAGES, ...serverUse, stored: rows[0]?.count ?? 0 };
+  return { msgPerS: MESSAGES / ((doneMs - pub.startMs) / 1000), cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / MESSAGES, ...serverUse, publisherUsPerMsg: (published.cpuMs * 1000) / MESSAGES, stored: rows[0]?.count ?? 0 };
 }
 
 /** The hot path alone, in this process: decode + line building against JSON.parse of the same bytes. */
@@ -236,6 +237,9 @@ async function main(): Promise<void> {
     console.log(`| CPU per message, µs | ${fmt(cpuBare, 1)} bare subscriber | ${fmt(cpuColl, 1)} collector process | ${(cpuColl / cpuBare).toFixed(2)}x |`);
     const avg = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0) / rows.length;
     console.log(`| mosquitto CPU per message, µs | ${fmt(avg((r) => r.bare.mosquittoUsPerMsg), 1)} | ${fmt(avg((r) => r.collector.mosquittoUsPerMsg), 1)} | |`);
+    console.log(`| publisher CPU per message, µs | ${fmt(avg((r) => r.bare.publisherUsPerMsg), 1)} | ${fmt(avg((r) => r.collector.publisherUsPerMsg), 1)} | |`);
+    const total = (r: RunResult) => r.cpuUsPerMsg + r.mosquittoUsPerMsg + r.influxdUsPerMsg + r.publisherUsPerMsg;
+    console.log(`| all processes, CPU µs per message | ${fmt(avg((r) => total(r.bare)), 1)} | ${fmt(avg((r) => total(r.collector)), 1)} | ${(avg((r) => total(r.bare)) / avg((r) => total(r.collector))).toFixed(2)}x (the ceiling of the ingest ratio when the cores are the limit) |`);
     console.log(`| influxd CPU per message, µs | ${fmt(avg((r) => r.bare.influxdUsPerMsg), 1)} (idle) | ${fmt(avg((r) => r.collector.influxdUsPerMsg), 1)} | |`);
     console.log(`| decode a snapshot, ns | ${fmt(dec.parseNs)} JSON.parse alone | ${fmt(dec.decodeNs)} parse + validate + line protocol | ${(dec.decodeNs / dec.parseNs).toFixed(2)}x |`);
     console.log(`| stored / sent | | ${allStored ? 'all' : 'MISSING'} (${rows.map((r) => r.collector.stored).join(', ')} of ${MESSAGES}) | |`);

@@ -1,6 +1,6 @@
 // Bench publisher (a child process, so it never shares an event loop with what is measured):
 // publishes a fixed set of QoS 1 status messages as fast as the broker acknowledges them, keeping a
-// window of messages in flight. Prints one JSON line: {"sent":N,"ms":…}.
+// window of messages in flight. Prints one JSON line: {"sent":N,"ms":…,"cpuMs":…} (CPU used while publishing).
 import mqtt from 'mqtt';
 
 const [url, countArg, devicesArg, ts0Arg, windowArg] = process.argv.slice(2);
@@ -30,6 +30,7 @@ for (let n = 0; n < count; n++) {
 
 const client = await mqtt.connectAsync(url!, { clientId: `bench-pub-${process.pid}`, clean: true });
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 let next = 0;
 let acked = 0;
 await new Promise<void>((resolve, reject) => {
@@ -46,5 +47,6 @@ await new Promise<void>((resolve, reject) => {
   send();
 });
 const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpu0);
 await client.endAsync();
-process.stdout.write(JSON.stringify({ sent: count, ms }) + '\n');
+process.stdout.write(JSON.stringify({ sent: count, ms, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n');

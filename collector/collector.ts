@@ -19,6 +19,8 @@ import { Rejection } from './rejection.js';
 import type { Attribution, TenantResolver } from './tenant-tags.js';
 import { parseTopic } from './topic.js';
 
+const MAX_ANNOUNCED_UNKNOWN = 100_000;
+
 export interface CollectorDeps {
   journal: Journal;
   resolver: TenantResolver;
@@ -110,6 +112,8 @@ export class Collector {
       this.d.metrics.unknownDeviceMessages.inc();
       this.d.unknownDevices.record(deviceId, model ?? null, nowMs);
       if (!this.announcedUnknown.has(deviceId)) {
+        // Bounded against a flood of made-up ids: at worst a device is announced again.
+        if (this.announcedUnknown.size >= MAX_ANNOUNCED_UNKNOWN) this.announcedUnknown.clear();
         this.announcedUnknown.add(deviceId);
         this.d.events.emit('unknown-device', deviceId, model, nowMs);
       }

@@ -4,6 +4,7 @@ import type { DeviceTenant } from '../src/storage/registry.js';
 import { tenantTagSet } from './line-protocol.js';
 
 export const UNKNOWN = 'unknown';
+const MAX_CACHED = 500_000;
 
 export interface Attribution {
   /** undefined for a device the registry does not know. */
@@ -43,7 +44,8 @@ export class TenantResolver {
           model: reportedModel ?? UNKNOWN,
           tagSet: tenantTagSet({ partner: UNKNOWN, customer: UNKNOWN, site: UNKNOWN, device: deviceId, model: reportedModel ?? UNKNOWN }),
         };
-    this.cache.set(deviceId, attribution);
+    // Unregistered ids are not cached past a bound: a flood of made-up ids must not grow memory.
+    if (tenant || this.cache.size < MAX_CACHED) this.cache.set(deviceId, attribution);
     return attribution;
   }
 }

@@ -10,6 +10,8 @@ export MQTT_PORT="${MQTT_PORT:-1883}"
 export PORT="${PORT:-3000}"
 export FLEET_SEED="${FLEET_SEED:-seed/demo.json}"
 export INFLUX_URL="http://127.0.0.1:${INFLUX_PORT}"
+export INFLUX_DB="${INFLUX_DB:-fleet}"
+unset MQTT_URL # the demo runs the embedded broker, which the simulator publishes to
 export DATABASE_URL="${DATABASE_URL:-sqlite:.data/demo/fleetwatch.db}"
 export JOURNAL_DIR="${JOURNAL_DIR:-.data/demo/journal}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
@@ -55,16 +57,16 @@ Fleetwatch demo is running (fleet: ${FLEET_SEED}, one status per device every ${
   Health          http://127.0.0.1:${PORT}/healthz    readiness: http://127.0.0.1:${PORT}/readyz
   Metrics         http://127.0.0.1:${PORT}/metrics
   MQTT broker     mqtt://127.0.0.1:${MQTT_PORT}   (embedded; topics poly/v1/devices/+/+)
-  InfluxDB        ${INFLUX_URL}   database "fleet", e.g.:
-                  curl -sG ${INFLUX_URL}/query --data-urlencode db=fleet \\
+  InfluxDB        ${INFLUX_URL}   database "${INFLUX_DB}", e.g.:
+                  curl -sG ${INFLUX_URL}/query --data-urlencode db=${INFLUX_DB} \\
                     --data-urlencode 'q=SELECT count(seq) FROM device_status WHERE time > now() - 5m GROUP BY partner'
   Logs            .data/demo/serve.log, .data/demo/simulate.log
 
   Demo API tokens (for the partner API and live streams):
-$(node -e '
-  const s = require("./'"$FLEET_SEED"'");
-  for (const u of s.users ?? []) console.log(`    ${u.role.padEnd(14)} ${(u.partnerId ?? "all partners").padEnd(13)} ${u.token}`);
-')
+$(node --input-type=module -e '
+  const { readSeedFile } = await import("./dist/src/storage/seed.js");
+  for (const u of readSeedFile(process.argv[1]).users) console.log(`    ${u.role.padEnd(14)} ${(u.partnerId ?? "all partners").padEnd(13)} ${u.token}`);
+' "$FLEET_SEED")
 
 Ctrl-C stops everything the demo started.
 INFO

@@ -11,7 +11,7 @@ program.name('fleetwatch').description('Proactive monitoring for fleets of Poly 
 
 program
   .command('serve')
-  .description('run collector, alerting, API and streams in one process')
+  .description('run the service in one process: MQTT intake, InfluxDB writes, registry, HTTP endpoints')
   .option('--port <port>', 'HTTP port (PORT)')
   .option('--mqtt-url <url>', 'broker to subscribe to (MQTT_URL); unset: embedded broker')
   .option('--influx-url <url>', 'InfluxDB 1.x endpoint (INFLUX_URL)')

@@ -76,11 +76,31 @@ function url(env: Env, name: string, value: string, protocols: readonly string[]
   return value;
 }
 
+const UNIT_MS: Record<string, number> = { ns: 1e-6, u: 1e-3, µ: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Milliseconds of an InfluxDB duration (INF: Infinity). */
+export function durationMs(d: string): number {
+  if (d === 'INF') return Infinity;
+  let ms = 0;
+  for (const m of d.matchAll(/(\d+)(ns|u|µ|ms|s|m|h|d|w)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms;
+}
+
 /** InfluxDB 1.x durations as used in CREATE RETENTION POLICY: 30d, 12w, 720h, INF. */
 function duration(env: Env, name: string, fallback: string): string {
   const v = str(env, name, fallback);
   if (!/^(INF|(\d+(ns|u|µ|ms|s|m|h|d|w))+)$/.test(v)) {
     throw new ConfigError(name, `expected an InfluxDB duration like 30d, 12w or INF, got "${v}"`);
+  }
+  return v;
+}
+
+// Device timestamps are accepted up to 7 days back (see collector/decode-json.ts); a raw retention
+// shorter than that would make InfluxDB refuse points the collector accepted.
+function rawRetention(env: Env): string {
+  const v = duration(env, 'INFLUX_RAW_RETENTION', '30d');
+  if (durationMs(v) < 7 * 86_400_000) {
+    throw new ConfigError('INFLUX_RAW_RETENTION', `must be at least 7d (devices may send data up to 7 days old), got "${v}"`);
   }
   return v;
 }
@@ -108,7 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttProtocolVersion: Number(oneOf(env, 'MQTT_PROTOCOL_VERSION', '4', ['4', '5'])) as 4 | 5,
     influxUrl: url(env, 'INFLUX_URL', str(env, 'INFLUX_URL', 'http://127.0.0.1:8086'), ['http:', 'https:']),
     influxDb,
-    influxRawRetention: duration(env, 'INFLUX_RAW_RETENTION', '30d'),
+    influxRawRetention: rawRetention(env),
     influxRollupRetention: duration(env, 'INFLUX_ROLLUP_RETENTION', '400d'),
     databaseUrl,
     fleetSeed: optional(env, 'FLEET_SEED'),

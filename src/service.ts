@@ -61,7 +61,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
 
   let broker: EmbeddedBroker | undefined;
   if (!config.mqttUrl) {
-    broker = await startEmbeddedBroker(config.mqttPort);
+    broker = await startEmbeddedBroker(config.mqttPort, config.host);
     cleanups.push(() => broker!.close());
     log.info({ url: broker.url }, 'embedded MQTT broker started (MQTT_URL not set)');
   }

@@ -17,6 +17,8 @@ export interface Influx1Options {
 export const RAW_POLICY = 'raw';
 export const ROLLUP_POLICY = 'rollup';
 
+const CQ_NAME = 'cq_device_status_5m';
+
 /** Numeric fields of device_status that the 5-minute rollup keeps a mean of. */
 const ROLLUP_MEANS = ['cpu_pct', 'mem_pct', 'temp_c', 'fan_rpm', 'rtt_ms', 'jitter_ms', 'loss_pct', 'mos', 'peripherals_failed'];
 
@@ -59,13 +61,17 @@ export class Influx1Store implements TelemetryStore {
     };
     await ensurePolicy(RAW_POLICY, rawRetention, true);
     await ensurePolicy(ROLLUP_POLICY, rollupRetention, false);
+    // RESAMPLE FOR 2h: points that arrive late (a journal drained after an outage) are rolled up too.
     const cqs = await this.influx.showContinousQueries(database);
-    if (!cqs.some((q) => q.name === 'cq_device_status_5m')) {
+    const existing5m = cqs.find((q) => q.name === CQ_NAME);
+    if (existing5m && !existing5m.query.includes('RESAMPLE')) await this.influx.dropContinuousQuery(CQ_NAME, database);
+    if (!existing5m || !existing5m.query.includes('RESAMPLE')) {
       const means = ROLLUP_MEANS.map((f) => `mean("${f}") AS "${f}"`).join(', ');
       await this.influx.createContinuousQuery(
-        'cq_device_status_5m',
+        CQ_NAME,
         `SELECT ${means}, count("seq") AS "snapshots" INTO "${database}"."${ROLLUP_POLICY}"."device_status_5m" FROM "${database}"."${RAW_POLICY}"."device_status" GROUP BY time(5m), *`,
         database,
+        'RESAMPLE EVERY 5m FOR 2h',
       );
     }
   }

@@ -126,7 +126,8 @@ describe('ingest: device -> mosquitto -> collector -> InfluxDB', () => {
     expect(policies.find((p) => p.name === 'raw')).toMatchObject({ duration: '720h0m0s', default: true });
     expect(policies.find((p) => p.name === 'rollup')).toMatchObject({ duration: '9600h0m0s', default: false });
     const cqs = await world.influx.showContinousQueries(world.name);
-    expect(cqs.map((c) => c.name)).toContain('cq_device_status_5m');
+    const cq = cqs.find((c) => c.name === 'cq_device_status_5m');
+    expect(cq?.query).toContain('RESAMPLE EVERY 5m FOR 2h');
   });
 });
 
