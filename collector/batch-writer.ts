@@ -21,6 +21,7 @@ export interface RejectedBatch {
 
 export class BatchWriter {
   private running = false;
+  private draining = false;
   private loop: Promise<void> | undefined;
   private backoffMs: number;
   private lastError: string | undefined;
@@ -52,6 +53,8 @@ export class BatchWriter {
    */
   async stop(deadlineMs: number): Promise<{ drained: boolean }> {
     if (!this.running) return { drained: this.journal.pendingBytes === 0 };
+    this.draining = true;
+    this.stopWaiting?.(); // cut a batching pause short: write what is there now
     const deadline = Date.now() + deadlineMs;
     while (this.journal.pendingBytes > 0 && Date.now() < deadline && this.storeHealthy) {
       await sleep(20);
@@ -96,7 +99,7 @@ export class BatchWriter {
         continue;
       }
       // A part-full batch: let a few more lines arrive so writes stay large.
-      if (batch.lines < this.options.maxPoints && this.options.maxWaitMs > 0) {
+      if (batch.lines < this.options.maxPoints && this.options.maxWaitMs > 0 && !this.draining) {
         await this.idle(sleep(this.options.maxWaitMs));
       }
     }

@@ -95,15 +95,15 @@ describe('durability', () => {
     try {
       await waitFor(async () => (await fetch(`${service.httpUrl}/readyz`)).status, (s) => s === 200, 10_000);
       await stopInfluxd();
-      // ~6,000 snapshots of ~240 bytes: more than the 1 MiB journal holds
-      const streaming = stream(pub, 600, 20_000, Date.now() - 300_000);
+      // 15,000 snapshots of ~170 bytes of line protocol: about 2.5 MiB, more than the journal holds
+      const streaming = stream(pub, 1500, 20_000, Date.now() - 300_000);
       const metric = async () => Number(/fleetwatch_journal_full_waits_total (\d+)/.exec(await service.metrics.metrics())?.[1] ?? 0);
       expect(await waitFor(metric, (n) => n > 0, 20_000)).toBeGreaterThan(0);
       expect(service.journal.pendingBytes).toBeGreaterThanOrEqual(1024 * 1024);
       expect(service.journal.pendingBytes).toBeLessThan(1024 * 1024 + 64 * 1024);
       await startInfluxd();
       await streaming;
-      await expectAllStored(world, 600, 60_000);
+      await expectAllStored(world, 1500, 60_000);
     } finally {
       await pub.endAsync();
       await service.stop();
@@ -111,16 +111,18 @@ describe('durability', () => {
   }, 120_000);
 
   it('writes everything it acknowledged before exiting on SIGTERM', async () => {
-    world = makeWorld(DEVICES.map((id) => ({ id })), { BATCH_MAX_WAIT_MS: '2000', BATCH_MAX_POINTS: '100000' });
+    world = makeWorld(DEVICES.map((id) => ({ id })), { BATCH_MAX_WAIT_MS: '10000', BATCH_MAX_POINTS: '100000' });
     const child = await startChild(world.env);
     const pub = await publisher();
     try {
       await stream(pub, 50, 5000, Date.now() - 60_000);
-      // Batches wait up to 2 s to fill: most of what was acknowledged is only in the journal now.
+      // Batches wait up to 10 s to fill: most of what was acknowledged is only in the journal now.
       expect(await countStatus(world)).toBeLessThan(500);
       child.proc.kill('SIGTERM');
+      const stopping = Date.now();
       const { code } = await child.exited;
       expect(code).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(5000); // it wrote at once, not after the batching pause
       expect(child.output()).toMatch(/stopping: flushing the journal/);
       await expectAllStored(world, 50, 5000);
     } finally {
