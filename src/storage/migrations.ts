@@ -74,6 +74,81 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX dead_letters_received ON dead_letters(received_ms);
   CREATE INDEX dead_letters_device ON dead_letters(device_id, id);
   `,
+
+  // 2: alerting: alert states (so a restart neither forgets nor re-notifies), tickets with their
+  // history, and the hash-chained audit log.
+  `
+  CREATE TABLE alerts (
+    fingerprint    TEXT PRIMARY KEY,       -- the dedup key: rule + what it is about (device or site)
+    rule           TEXT NOT NULL,
+    device_id      TEXT,
+    partner_id     TEXT,                   -- NULL for devices the registry does not know
+    customer_id    TEXT,
+    site_id        TEXT,
+    severity       TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+    state          TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+    summary        TEXT NOT NULL,
+    value          REAL,
+    started_ms     INTEGER NOT NULL,       -- when it last started firing
+    resolved_ms    INTEGER,
+    updated_ms     INTEGER NOT NULL,
+    notified_state TEXT,                   -- the last state sent out (notification log)
+    ticket_id      INTEGER,
+    incident_id    INTEGER                 -- the cloud-partner incident it belongs to, if any
+  );
+  CREATE INDEX alerts_partner_state ON alerts(partner_id, state);
+  CREATE INDEX alerts_device ON alerts(device_id);
+
+  CREATE TABLE tickets (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedup_key      TEXT,                   -- alert fingerprint; NULL for manual tickets
+    kind           TEXT NOT NULL CHECK (kind IN ('alert', 'manual', 'cloud_incident')),
+    partner_id     TEXT,
+    customer_id    TEXT,
+    site_id        TEXT,
+    device_id      TEXT,
+    title          TEXT NOT NULL,
+    priority       TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4')),
+    status         TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'escalated', 'resolved')),
+    queue          TEXT NOT NULL,          -- partner_l1, poly_support, poly_specialist, cloud_partner, noc
+    coverage       TEXT NOT NULL CHECK (coverage IN ('covered', 'uncovered', 'unknown')),
+    opened_ms      INTEGER NOT NULL,
+    updated_ms     INTEGER NOT NULL,
+    resolved_ms    INTEGER,
+    reopened       INTEGER NOT NULL DEFAULT 0
+  );
+  -- One open ticket per dedup key, whatever races: the database refuses the second.
+  CREATE UNIQUE INDEX tickets_open_dedup ON tickets(dedup_key) WHERE dedup_key IS NOT NULL AND status <> 'resolved';
+  CREATE INDEX tickets_partner_status ON tickets(partner_id, status);
+  CREATE INDEX tickets_dedup ON tickets(dedup_key, id);
+
+  CREATE TABLE ticket_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id   INTEGER NOT NULL REFERENCES tickets(id),
+    ts_ms       INTEGER NOT NULL,
+    actor       TEXT NOT NULL,             -- 'system' or a user name
+    type        TEXT NOT NULL,             -- opened, annotated, comment, acknowledged, escalated, resolved, reopened
+    body        TEXT NOT NULL,
+    data        TEXT                       -- JSON
+  );
+  CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
+
+  -- Append-only; each row's hash covers its content and the previous row's hash, so an edit or a
+  -- deletion anywhere breaks the chain from there on (see alerting/audit).
+  CREATE TABLE audit_log (
+    seq         INTEGER PRIMARY KEY,       -- 1, 2, 3, … without gaps
+    ts_ms       INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    subject     TEXT NOT NULL,             -- e.g. ticket:12, alert:<fingerprint>, device:<id>
+    partner_id  TEXT,
+    data        TEXT NOT NULL,             -- JSON
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+  );
+  CREATE INDEX audit_partner ON audit_log(partner_id, seq);
+  CREATE INDEX audit_subject ON audit_log(subject, seq);
+  `,
 ];
 
 export interface MigrationResult {
