@@ -1,6 +1,7 @@
 // `fleetwatch` command line: serve (the whole service in one process) and simulate (device fleets).
 // Flags override the environment variables of the same meaning (docs/configuration.md).
 import { Command } from 'commander';
+import { registerAuditCommand } from '../alerting/audit/cli.js';
 import { registerSimulateCommand } from '../simulators/cli.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -59,5 +60,6 @@ program
   });
 
 registerSimulateCommand(program);
+registerAuditCommand(program);
 
 await program.parseAsync(process.argv);

@@ -24,6 +24,10 @@ export interface Config {
   batchMaxPoints: number;
   batchMaxWaitMs: number;
   deadLetterMaxRows: number;
+  /** Rules file (YAML or JSON) changing and extending the shipped alert rules. */
+  alertRules: string | undefined;
+  /** A ticket resolved less than this long ago is reopened when its alert fires again. */
+  ticketReopenWindow: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -95,6 +99,13 @@ function duration(env: Env, name: string, fallback: string): string {
   return v;
 }
 
+/** Durations of our own settings: 90s, 15m, 24h, 7d. */
+function shortDuration(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  if (!/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(v)) throw new ConfigError(name, `expected a duration like 90s, 15m or 24h, got "${v}"`);
+  return v;
+}
+
 // Device timestamps are accepted up to 7 days back (see collector/decode-json.ts); a raw retention
 // shorter than that would make InfluxDB refuse points the collector accepted.
 function rawRetention(env: Env): string {
@@ -140,6 +151,8 @@ export function loadConfig(env: Env = process.env): Config {
     batchMaxPoints: int(env, 'BATCH_MAX_POINTS', 5000, 1, 100_000),
     batchMaxWaitMs: int(env, 'BATCH_MAX_WAIT_MS', 50, 0, 10_000),
     deadLetterMaxRows: int(env, 'DEAD_LETTER_MAX_ROWS', 100_000, 100, 100_000_000),
+    alertRules: optional(env, 'ALERT_RULES'),
+    ticketReopenWindow: shortDuration(env, 'TICKET_REOPEN_WINDOW', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   };
 }

@@ -13,6 +13,9 @@ import { CollectorMetrics } from '../collector/metrics.js';
 import { MqttSubscriber } from '../collector/mqtt-subscriber.js';
 import { Rejection } from '../collector/rejection.js';
 import { TenantResolver } from '../collector/tenant-tags.js';
+import { startAlerting, type Alerting } from '../alerting/index.js';
+import { parseDuration } from '../alerting/rules/rule-schema.js';
+import { RuleSet } from '../alerting/rules/rule-set.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Config } from './config.js';
 import { opsRoutes } from './http/ops-routes.js';
@@ -36,6 +39,7 @@ export interface Service {
   unknownDevices: UnknownDeviceLog;
   store: Influx1Store;
   journal: Journal;
+  alerting: Alerting;
   /** Graceful stop: stop intake, write what the journal holds (bounded by deadlineMs), close. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -89,6 +93,22 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   const liveState = new LiveState();
   const events = new IngestEvents();
   const collector = new Collector({ journal, resolver, deadLetters, unknownDevices, liveState, events, metrics, log });
+
+  // Rules are checked before anything connects: a broken rules file stops the start.
+  const alerting = startAlerting({
+    db,
+    ingest: events,
+    rules: RuleSet.fromFile(config.alertRules),
+    resolve: (deviceId) => resolver.resolve(deviceId, undefined),
+    // Alert transitions from the sweep happen outside an MQTT burst: write them through at once.
+    writePoint: (line) => {
+      journal.stage(line);
+      journal.flush();
+    },
+    reopenWindowMs: parseDuration(config.ticketReopenWindow),
+    log,
+  });
+  cleanups.push(() => alerting.stop());
 
   const store = new Influx1Store({
     url: config.influxUrl,
@@ -145,9 +165,11 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     unknownDevices,
     store,
     journal,
+    alerting,
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
         await subscriber.stop();
+        alerting.stop();
         schemaReady.cancel();
         const { drained } = await writer.stop(deadlineMs);
         if (!drained) log.warn({ pendingBytes: journal.pendingBytes }, 'stopped with points still in the journal; they are written at the next start');

@@ -1,0 +1,114 @@
+// What happens when a rule changes state for a device: the alert record, the notification (once:
+// the notification log in the alert record), the ticket, the `alert` point in InfluxDB and the
+// audit entry. Every side effect of an alert transition is here, in this order.
+import type { Logger } from 'pino';
+import { escapeFieldString } from '../../collector/line-protocol.js';
+import type { Attribution } from '../../collector/tenant-tags.js';
+import type { AlertEvents } from '../events.js';
+import type { Rule } from '../rules/rule-schema.js';
+import type { Coverage, Priority, TicketStore } from '../tickets/ticket-store.js';
+import type { AlertRecord, AlertStore, Severity } from './alert-store.js';
+
+export interface AuditSink {
+  append(entry: { actor: string; action: string; subject: string; partnerId: string | null; data?: Record<string, unknown> }): unknown;
+}
+
+export interface AlertManagerDeps {
+  alerts: AlertStore;
+  tickets: TicketStore;
+  events: AlertEvents;
+  audit: AuditSink;
+  /** Stages a line-protocol line for InfluxDB (the collector's journal). */
+  writePoint: (line: string) => void;
+  log: Logger;
+}
+
+const PRIORITY_OF: Record<Severity, Priority> = { critical: 'P2', warning: 'P3', info: 'P4' };
+
+export function fingerprintOf(rule: string, deviceId: string): string {
+  return `${rule}/${deviceId}`;
+}
+
+export function coverageOf(a: Attribution, now: number): Coverage {
+  if (!a.tenant) return 'unknown';
+  const until = a.tenant.coverage.until;
+  return until === null || until >= new Date(now).toISOString().slice(0, 10) ? 'covered' : 'uncovered';
+}
+
+export class AlertManager {
+  constructor(private readonly d: AlertManagerDeps) {}
+
+  firing(rule: Rule, deviceId: string, a: Attribution, summary: string, value: number | undefined, now: number): AlertRecord {
+    const fingerprint = fingerprintOf(rule.name, deviceId);
+    const t = a.tenant;
+    const who = { partnerId: t?.partnerId ?? null, customerId: t?.customerId ?? null, deviceId };
+    const alert = this.d.alerts.fire(
+      { fingerprint, rule: rule.name, deviceId, partnerId: who.partnerId, customerId: who.customerId, siteId: t?.siteId ?? null, severity: rule.severity, summary, value: value ?? null, startedMs: now },
+      now,
+    );
+    this.d.writePoint(alertLine(a, rule, true, value, summary, now));
+    this.d.audit.append({ actor: 'system', action: 'alert.firing', subject: `alert:${fingerprint}`, partnerId: who.partnerId, data: { rule: rule.name, deviceId, summary, value: value ?? null } });
+    if (alert.notifiedState !== 'firing') {
+      this.d.events.emit('alert.firing', { ...this.d.events.meta(now, who), alert });
+      this.d.alerts.notified(fingerprint, 'firing');
+    }
+    if (rule.ticket) this.openTicket(rule, deviceId, a, alert, now);
+    return this.d.alerts.get(fingerprint)!;
+  }
+
+  resolved(rule: Rule, deviceId: string, a: Attribution, now: number): AlertRecord | undefined {
+    const fingerprint = fingerprintOf(rule.name, deviceId);
+    const before = this.d.alerts.get(fingerprint);
+    if (!before || before.state === 'resolved') return before;
+    const alert = this.d.alerts.resolve(fingerprint, `Resolved: ${before.summary}`, now)!;
+    const who = { partnerId: alert.partnerId, customerId: alert.customerId, deviceId };
+    this.d.writePoint(alertLine(a, rule, false, undefined, alert.summary, now));
+    this.d.audit.append({ actor: 'system', action: 'alert.resolved', subject: `alert:${fingerprint}`, partnerId: who.partnerId, data: { rule: rule.name, deviceId } });
+    if (alert.notifiedState !== 'resolved') {
+      this.d.events.emit('alert.resolved', { ...this.d.events.meta(now, who), alert });
+      this.d.alerts.notified(fingerprint, 'resolved');
+    }
+    const ticket = this.d.tickets.resolveFor(fingerprint, now, 'system', `The alert resolved itself: ${before.summary}`);
+    if (ticket) {
+      this.d.audit.append({ actor: 'system', action: 'ticket.resolved', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { reason: 'alert resolved', fingerprint } });
+      this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'resolved' });
+    }
+    return alert;
+  }
+
+  private openTicket(rule: Rule, deviceId: string, a: Attribution, alert: AlertRecord, now: number): void {
+    const t = a.tenant;
+    const coverage = coverageOf(a, now);
+    const { ticket, outcome } = this.d.tickets.openForAlert(
+      {
+        dedupKey: alert.fingerprint,
+        partnerId: t?.partnerId ?? null,
+        customerId: t?.customerId ?? null,
+        siteId: t?.siteId ?? null,
+        deviceId,
+        title: `${alert.summary} (${a.model} ${deviceId})`,
+        priority: rule.priority ?? PRIORITY_OF[rule.severity],
+        // Unregistered devices have no partner yet: the NOC finds out whose they are.
+        queue: t ? 'partner_l1' : 'noc',
+        coverage,
+        note: alert.summary + (coverage === 'uncovered' ? ' — device not covered: no advance replacement' : ''),
+      },
+      now,
+    );
+    this.d.alerts.linkTicket(alert.fingerprint, ticket.id);
+    const who = { partnerId: ticket.partnerId, customerId: ticket.customerId, deviceId };
+    if (outcome === 'created') {
+      this.d.audit.append({ actor: 'system', action: 'ticket.opened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { fingerprint: alert.fingerprint, priority: ticket.priority, coverage } });
+      this.d.events.emit('ticket.created', { ...this.d.events.meta(now, who), ticket });
+    } else if (outcome === 'reopened') {
+      this.d.audit.append({ actor: 'system', action: 'ticket.reopened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { fingerprint: alert.fingerprint } });
+      this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'reopened' });
+    }
+  }
+}
+
+function alertLine(a: Attribution, rule: Rule, firing: boolean, value: number | undefined, summary: string, now: number): string {
+  let fields = `firing=${firing ? 'true' : 'false'},summary="${escapeFieldString(summary)}"`;
+  if (value !== undefined) fields += `,value=${value}`;
+  return `alert,${a.tagSet},rule=${rule.name},severity=${rule.severity} ${fields} ${now}\n`;
+}

@@ -1,0 +1,120 @@
+// Alert states in the relational store: what is firing survives a restart, and `notified_state`
+// (the notification log) says what was already sent, so a restart does not send it again.
+import type { Database, Statement } from '../../src/storage/database.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface AlertRecord {
+  fingerprint: string;
+  rule: string;
+  deviceId: string | null;
+  partnerId: string | null;
+  customerId: string | null;
+  siteId: string | null;
+  severity: Severity;
+  state: 'firing' | 'resolved';
+  summary: string;
+  value: number | null;
+  startedMs: number;
+  resolvedMs: number | null;
+  updatedMs: number;
+  notifiedState: 'firing' | 'resolved' | null;
+  ticketId: number | null;
+}
+
+interface Row {
+  fingerprint: string;
+  rule: string;
+  device_id: string | null;
+  partner_id: string | null;
+  customer_id: string | null;
+  site_id: string | null;
+  severity: Severity;
+  state: 'firing' | 'resolved';
+  summary: string;
+  value: number | null;
+  started_ms: number;
+  resolved_ms: number | null;
+  updated_ms: number;
+  notified_state: 'firing' | 'resolved' | null;
+  ticket_id: number | null;
+}
+
+const toRecord = (r: Row): AlertRecord => ({
+  fingerprint: r.fingerprint,
+  rule: r.rule,
+  deviceId: r.device_id,
+  partnerId: r.partner_id,
+  customerId: r.customer_id,
+  siteId: r.site_id,
+  severity: r.severity,
+  state: r.state,
+  summary: r.summary,
+  value: r.value,
+  startedMs: r.started_ms,
+  resolvedMs: r.resolved_ms,
+  updatedMs: r.updated_ms,
+  notifiedState: r.notified_state,
+  ticketId: r.ticket_id,
+});
+
+export class AlertStore {
+  private readonly upsertFiring: Statement;
+  private readonly markResolved: Statement;
+  private readonly markNotified: Statement;
+  private readonly setTicket: Statement;
+  private readonly byFingerprint: Statement<Row>;
+  private readonly firing: Statement<Row>;
+
+  constructor(private readonly db: Database) {
+    this.upsertFiring = db.prepare(
+      `INSERT INTO alerts (fingerprint, rule, device_id, partner_id, customer_id, site_id, severity, state, summary, value, started_ms, resolved_ms, updated_ms, notified_state, ticket_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, NULL, ?, NULL, NULL)
+       ON CONFLICT (fingerprint) DO UPDATE SET state = 'firing', severity = excluded.severity, summary = excluded.summary, value = excluded.value,
+         partner_id = excluded.partner_id, customer_id = excluded.customer_id, site_id = excluded.site_id,
+         started_ms = excluded.started_ms, resolved_ms = NULL, updated_ms = excluded.updated_ms`,
+    );
+    this.markResolved = db.prepare(`UPDATE alerts SET state = 'resolved', resolved_ms = ?, updated_ms = ?, summary = ? WHERE fingerprint = ?`);
+    this.markNotified = db.prepare(`UPDATE alerts SET notified_state = ? WHERE fingerprint = ?`);
+    this.setTicket = db.prepare(`UPDATE alerts SET ticket_id = ? WHERE fingerprint = ?`);
+    this.byFingerprint = db.prepare<Row>(`SELECT * FROM alerts WHERE fingerprint = ?`);
+    this.firing = db.prepare<Row>(`SELECT * FROM alerts WHERE state = 'firing'`);
+  }
+
+  fire(a: Omit<AlertRecord, 'state' | 'resolvedMs' | 'notifiedState' | 'ticketId' | 'updatedMs'>, now: number): AlertRecord {
+    this.upsertFiring.run(a.fingerprint, a.rule, a.deviceId, a.partnerId, a.customerId, a.siteId, a.severity, a.summary, a.value, a.startedMs, now);
+    return this.get(a.fingerprint)!;
+  }
+
+  resolve(fingerprint: string, summary: string, now: number): AlertRecord | undefined {
+    this.markResolved.run(now, now, summary, fingerprint);
+    return this.get(fingerprint);
+  }
+
+  notified(fingerprint: string, state: 'firing' | 'resolved'): void {
+    this.markNotified.run(state, fingerprint);
+  }
+
+  linkTicket(fingerprint: string, ticketId: number): void {
+    this.setTicket.run(ticketId, fingerprint);
+  }
+
+  get(fingerprint: string): AlertRecord | undefined {
+    const r = this.byFingerprint.get(fingerprint);
+    return r && toRecord(r);
+  }
+
+  allFiring(): AlertRecord[] {
+    return this.firing.all().map(toRecord);
+  }
+
+  list(filter: { partnerId?: string; state?: 'firing' | 'resolved'; deviceId?: string; limit?: number } = {}): AlertRecord[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.partnerId !== undefined) (where.push('partner_id = ?'), params.push(filter.partnerId));
+    if (filter.state !== undefined) (where.push('state = ?'), params.push(filter.state));
+    if (filter.deviceId !== undefined) (where.push('device_id = ?'), params.push(filter.deviceId));
+    params.push(Math.min(filter.limit ?? 100, 1000));
+    return this.db.prepare<Row>(`SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY updated_ms DESC LIMIT ?`).all(...params).map(toRecord);
+  }
+}

@@ -1,0 +1,80 @@
+// A rule applied to one device at one moment: is the fire condition met, is the clear condition met,
+// and the value to report. One function per rule kind; pure.
+import type { DeviceTenant } from '../../src/storage/registry.js';
+import type { StatusSnapshot } from '../../collector/messages.js';
+import { rebootsWithin, type DeviceTrack } from './device-track.js';
+import type { Rule } from './rule-schema.js';
+
+export interface Signal {
+  breached: boolean;
+  cleared: boolean;
+  value: number | undefined;
+  threshold: number | undefined;
+}
+
+export interface DeviceView {
+  attribution: { tenant: DeviceTenant | undefined };
+  snapshot: StatusSnapshot | undefined;
+  track: DeviceTrack;
+}
+
+// One scratch object, reused: this runs for every rule on every message.
+const out: Signal = { breached: false, cleared: true, value: undefined, threshold: undefined };
+
+function result(breached: boolean, cleared: boolean, value: number | undefined, threshold: number | undefined): Signal {
+  out.breached = breached;
+  out.cleared = cleared;
+  out.value = value;
+  out.threshold = threshold;
+  return out;
+}
+
+const NOTHING = (): Signal => result(false, true, undefined, undefined);
+
+/** The returned object is reused by the next call: read it before calling again. */
+export function signal(rule: Rule, d: DeviceView, now: number, todayIso: string): Signal {
+  switch (rule.kind) {
+    case 'threshold': {
+      const s = d.snapshot;
+      if (!s || (rule.inCallOnly && s.inCall !== true)) return NOTHING();
+      const v = s[rule.field];
+      if (v === undefined) return NOTHING();
+      const clear = rule.clear ?? rule.fire;
+      return rule.op === '>' ? result(v > rule.fire, v <= clear, v, rule.fire) : result(v < rule.fire, v >= clear, v, rule.fire);
+    }
+    case 'flag': {
+      const v = d.snapshot?.[rule.field];
+      if (v === undefined) return NOTHING();
+      return result(v === rule.bad, v !== rule.bad, undefined, undefined);
+    }
+    case 'offline': {
+      const t = d.track;
+      if (t.lastStatusAtMs === 0 && t.presence !== 'offline') return NOTHING();
+      const interval = Math.max(t.intervalMs ?? rule.defaultIntervalMs, 1000);
+      const silentMs = now - t.lastStatusAtMs;
+      const stale = t.lastStatusAtMs > 0 && silentMs > rule.missedIntervals * interval;
+      const down = t.presence === 'offline' || stale;
+      return result(down, !down, t.lastStatusAtMs > 0 ? Math.round(silentMs / 1000) : undefined, undefined);
+    }
+    case 'seq_gap': {
+      const recent = d.track.lastGapAtMs > 0 && now - d.track.lastGapAtMs < rule.windowMs;
+      return result(recent, !recent, recent ? d.track.gapMissing : undefined, undefined);
+    }
+    case 'reboot_loop': {
+      const n = rebootsWithin(d.track, now, rule.windowMs);
+      return result(n >= rule.count, n < rule.count, n, rule.count);
+    }
+    case 'unregistered':
+      return result(d.attribution.tenant === undefined, d.attribution.tenant !== undefined, undefined, undefined);
+    case 'uncovered': {
+      const tenant = d.attribution.tenant;
+      const until = tenant?.coverage.until;
+      const expired = tenant !== undefined && until !== null && until !== undefined && until < todayIso;
+      return result(expired, !expired, undefined, undefined);
+    }
+  }
+}
+
+export function describe(rule: Rule, value: number | undefined, threshold: number | undefined): string {
+  return rule.summary.replace('{value}', value === undefined ? '?' : String(Math.round(value * 100) / 100)).replace('{threshold}', threshold === undefined ? '?' : String(threshold));
+}

@@ -1,0 +1,187 @@
+// Tickets in the relational store. An alert opens at most one open ticket per dedup key, whatever
+// races: the unique index tickets_open_dedup refuses a second, and the loser annotates the winner.
+import type { Database, Statement } from '../../src/storage/database.js';
+
+export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
+export type TicketStatus = 'open' | 'acknowledged' | 'escalated' | 'resolved';
+export type Coverage = 'covered' | 'uncovered' | 'unknown';
+
+export interface Ticket {
+  id: number;
+  dedupKey: string | null;
+  kind: 'alert' | 'manual' | 'cloud_incident';
+  partnerId: string | null;
+  customerId: string | null;
+  siteId: string | null;
+  deviceId: string | null;
+  title: string;
+  priority: Priority;
+  status: TicketStatus;
+  queue: string;
+  coverage: Coverage;
+  openedMs: number;
+  updatedMs: number;
+  resolvedMs: number | null;
+  reopened: number;
+}
+
+export interface TicketEvent {
+  id: number;
+  ticketId: number;
+  tsMs: number;
+  actor: string;
+  type: string;
+  body: string;
+  data: Record<string, unknown> | null;
+}
+
+export interface NewAlertTicket {
+  dedupKey: string;
+  partnerId: string | null;
+  customerId: string | null;
+  siteId: string | null;
+  deviceId: string | null;
+  title: string;
+  priority: Priority;
+  queue: string;
+  coverage: Coverage;
+  /** What the alert says now; goes into the ticket history. */
+  note: string;
+}
+
+export type OpenOutcome = 'created' | 'reopened' | 'annotated';
+
+interface Row {
+  id: number;
+  dedup_key: string | null;
+  kind: Ticket['kind'];
+  partner_id: string | null;
+  customer_id: string | null;
+  site_id: string | null;
+  device_id: string | null;
+  title: string;
+  priority: Priority;
+  status: TicketStatus;
+  queue: string;
+  coverage: Coverage;
+  opened_ms: number;
+  updated_ms: number;
+  resolved_ms: number | null;
+  reopened: number;
+}
+
+const toTicket = (r: Row): Ticket => ({
+  id: r.id,
+  dedupKey: r.dedup_key,
+  kind: r.kind,
+  partnerId: r.partner_id,
+  customerId: r.customer_id,
+  siteId: r.site_id,
+  deviceId: r.device_id,
+  title: r.title,
+  priority: r.priority,
+  status: r.status,
+  queue: r.queue,
+  coverage: r.coverage,
+  openedMs: r.opened_ms,
+  updatedMs: r.updated_ms,
+  resolvedMs: r.resolved_ms,
+  reopened: r.reopened,
+});
+
+export class TicketStore {
+  private readonly openByKey: Statement<Row>;
+  private readonly lastResolvedByKey: Statement<Row>;
+  private readonly insert: Statement;
+  private readonly byId: Statement<Row>;
+  private readonly setStatus: Statement;
+  private readonly reopen: Statement;
+  private readonly addEvent: Statement;
+  private readonly eventsOf: Statement<{ id: number; ticket_id: number; ts_ms: number; actor: string; type: string; body: string; data: string | null }>;
+
+  constructor(
+    private readonly db: Database,
+    /** A ticket resolved less than this long ago is reopened instead of a new one being opened. */
+    private readonly reopenWindowMs: number,
+  ) {
+    this.openByKey = db.prepare<Row>(`SELECT * FROM tickets WHERE dedup_key = ? AND status <> 'resolved'`);
+    this.lastResolvedByKey = db.prepare<Row>(`SELECT * FROM tickets WHERE dedup_key = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1`);
+    this.insert = db.prepare(
+      `INSERT INTO tickets (dedup_key, kind, partner_id, customer_id, site_id, device_id, title, priority, status, queue, coverage, opened_ms, updated_ms)
+       VALUES (?, 'alert', ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)`,
+    );
+    this.byId = db.prepare<Row>(`SELECT * FROM tickets WHERE id = ?`);
+    this.setStatus = db.prepare(`UPDATE tickets SET status = ?, updated_ms = ?, resolved_ms = ? WHERE id = ?`);
+    this.reopen = db.prepare(`UPDATE tickets SET status = 'open', updated_ms = ?, resolved_ms = NULL, reopened = reopened + 1 WHERE id = ?`);
+    this.addEvent = db.prepare(`INSERT INTO ticket_events (ticket_id, ts_ms, actor, type, body, data) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.eventsOf = db.prepare(`SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id`);
+  }
+
+  get(id: number): Ticket | undefined {
+    const r = this.byId.get(id);
+    return r && toTicket(r);
+  }
+
+  openFor(key: string): Ticket | undefined {
+    const r = this.openByKey.get(key);
+    return r && toTicket(r);
+  }
+
+  /** Opens (or reopens, or annotates) the ticket of an alert. Idempotent per dedup key. */
+  openForAlert(t: NewAlertTicket, now: number): { ticket: Ticket; outcome: OpenOutcome } {
+    return this.db.transaction(() => {
+      const open = this.openByKey.get(t.dedupKey);
+      if (open) {
+        this.event(open.id, now, 'system', 'annotated', t.note);
+        return { ticket: toTicket(open), outcome: 'annotated' as const };
+      }
+      const last = this.lastResolvedByKey.get(t.dedupKey);
+      if (last && last.resolved_ms !== null && now - last.resolved_ms < this.reopenWindowMs) {
+        this.reopen.run(now, last.id);
+        this.event(last.id, now, 'system', 'reopened', t.note);
+        return { ticket: this.get(last.id)!, outcome: 'reopened' as const };
+      }
+      try {
+        const id = Number(this.insert.run(t.dedupKey, t.partnerId, t.customerId, t.siteId, t.deviceId, t.title, t.priority, t.queue, t.coverage, now, now).lastInsertRowid);
+        this.event(id, now, 'system', 'opened', t.note);
+        return { ticket: this.get(id)!, outcome: 'created' as const };
+      } catch (err) {
+        // Another writer (a second collector on the same database) opened it first.
+        if (!String((err as Error).message).includes('UNIQUE')) throw err;
+        const winner = this.openByKey.get(t.dedupKey)!;
+        this.event(winner.id, now, 'system', 'annotated', t.note);
+        return { ticket: toTicket(winner), outcome: 'annotated' as const };
+      }
+    });
+  }
+
+  /** Resolves the open ticket of a dedup key, if there is one. */
+  resolveFor(key: string, now: number, actor: string, note: string): Ticket | undefined {
+    return this.db.transaction(() => {
+      const open = this.openByKey.get(key);
+      if (!open) return undefined;
+      this.setStatus.run('resolved', now, now, open.id);
+      this.event(open.id, now, actor, 'resolved', note);
+      return this.get(open.id);
+    });
+  }
+
+  event(ticketId: number, now: number, actor: string, type: string, body: string, data?: Record<string, unknown>): void {
+    this.addEvent.run(ticketId, now, actor, type, body, data ? JSON.stringify(data) : null);
+  }
+
+  history(ticketId: number): TicketEvent[] {
+    return this.eventsOf.all(ticketId).map((r) => ({ id: r.id, ticketId: r.ticket_id, tsMs: r.ts_ms, actor: r.actor, type: r.type, body: r.body, data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null }));
+  }
+
+  list(filter: { partnerId?: string; status?: TicketStatus; deviceId?: string; limit?: number } = {}): Ticket[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.partnerId !== undefined) (where.push('partner_id = ?'), params.push(filter.partnerId));
+    if (filter.status !== undefined) (where.push('status = ?'), params.push(filter.status));
+    if (filter.deviceId !== undefined) (where.push('device_id = ?'), params.push(filter.deviceId));
+    params.push(Math.min(filter.limit ?? 100, 1000));
+    const sql = `SELECT * FROM tickets ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    return this.db.prepare<Row>(sql).all(...params).map(toTicket);
+  }
+}
