@@ -150,7 +150,7 @@ export class AlertEvaluator {
     e.states[rule.index] = state;
     if (!transition) return;
     try {
-      if (transition === 'firing') this.manager.firing(rule, e.deviceId, e.attribution, summary, value, now);
+      if (transition === 'firing') this.manager.firing(rule, e.deviceId, e.attribution, summary, value, now, faultOf(rule, e.snapshot));
       else this.manager.resolved(rule, e.deviceId, e.attribution, now);
     } catch (err) {
       // The store failed (disk full, database gone): log it; the state stays as computed and the
@@ -158,4 +158,12 @@ export class AlertEvaluator {
       this.log.error({ err, rule: rule.name, deviceId: e.deviceId, transition }, 'alert transition could not be recorded');
     }
   }
+}
+
+/** The part that failed, for hardware rules (it decides replacement eligibility). */
+function faultOf(rule: Rule, s: StatusSnapshot | undefined): string {
+  if (rule.kind === 'threshold' && rule.field === 'peripheralsFailed') {
+    return s?.peripherals?.find((p) => p.state === 'failed' || p.state === 'disconnected')?.kind ?? 'other';
+  }
+  return rule.fault ?? rule.name;
 }

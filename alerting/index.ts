@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import type { IngestEvents } from '../collector/ingest-events.js';
 import type { Attribution } from '../collector/tenant-tags.js';
 import type { Database } from '../src/storage/database.js';
+import type { Registry } from '../src/storage/registry.js';
+import { EscalationScheduler } from './escalation/escalation-scheduler.js';
+import type { PolicyFile } from './escalation/policy.js';
+import { ReplacementService } from './replacement/replacement-service.js';
 import { AlertManager } from './alerts/alert-manager.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -14,7 +18,9 @@ import { TicketStore } from './tickets/ticket-store.js';
 
 export interface AlertingDeps {
   db: Database;
+  registry: Registry;
   ingest: IngestEvents;
+  escalationPolicies?: PolicyFile | undefined;
   rules: RuleSet;
   resolve: (deviceId: string) => Attribution;
   /** Stages a line for InfluxDB and makes sure it is written (the collector's journal). */
@@ -31,6 +37,8 @@ export interface Alerting {
   tickets: TicketStore;
   audit: AuditLog;
   evaluator: AlertEvaluator;
+  escalation: EscalationScheduler;
+  replacements: ReplacementService;
   stop(): void;
 }
 
@@ -40,11 +48,40 @@ export function startAlerting(d: AlertingDeps): Alerting {
   const alerts = new AlertStore(d.db);
   const tickets = new TicketStore(d.db, d.reopenWindowMs);
   const audit = new AuditLog(d.db, clock);
-  const manager = new AlertManager({ alerts, tickets, events, audit, writePoint: d.writePoint, log: d.log });
+  const escalation = new EscalationScheduler({ db: d.db, tickets, registry: d.registry, policyFile: d.escalationPolicies, audit, events, log: d.log, clock });
+  const replacements = new ReplacementService({ db: d.db, tickets, registry: d.registry, audit, events });
+  const manager = new AlertManager({
+    alerts,
+    tickets,
+    events,
+    audit,
+    writePoint: d.writePoint,
+    log: d.log,
+    ticketHooks: {
+      opened(ticket, rule, a, fault, now) {
+        escalation.opened(ticket, now);
+        if (rule.hardware) replacements.hardwareFault(ticket, a.tenant, fault, now);
+      },
+      resolved: (ticket, now) => escalation.resolved(ticket, now),
+    },
+  });
   const evaluator = new AlertEvaluator(d.rules, manager, d.resolve, d.log, clock);
   const firing = alerts.allFiring();
   evaluator.restore(firing);
   if (firing.length > 0) d.log.info({ firing: firing.length }, 'alerts still firing from before the restart');
   evaluator.attach(d.ingest, d.sweepEveryMs);
-  return { events, alerts, tickets, audit, evaluator, stop: () => evaluator.stop() };
+  escalation.start(d.sweepEveryMs);
+  return {
+    events,
+    alerts,
+    tickets,
+    audit,
+    evaluator,
+    escalation,
+    replacements,
+    stop: () => {
+      evaluator.stop();
+      escalation.stop();
+    },
+  };
 }

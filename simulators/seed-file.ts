@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 export interface FleetDevice {
   id: string;
   model?: string;
+  /** Default: poly-plus until 2030-12-31, no onsite option. */
+  coverage?: { plan?: string; until?: string | null; onsite?: boolean };
 }
 
 /**
@@ -14,10 +16,15 @@ export function writeSingleSiteSeed(path: string, tag: string, devices: FleetDev
   writeFileSync(
     path,
     JSON.stringify({
-      partners: [{ id: `p-${tag}`, name: `${tag} AV`, timezone: 'Europe/Berlin' }],
+      partners: [{ id: `p-${tag}`, name: `${tag} AV`, timezone: 'Europe/Berlin', country: 'DE' }],
       customers: [{ id: `c-${tag}`, partnerId: `p-${tag}`, name: `${tag} customer`, country: 'DE' }],
       sites: [{ id: `s-${tag}`, customerId: `c-${tag}`, name: `${tag} HQ`, country: 'DE', timezone: 'Europe/Berlin' }],
-      devices: devices.map((d) => ({ id: d.id, model: d.model ?? 'Studio X50', siteId: `s-${tag}`, coverage: { plan: 'poly-plus', until: '2030-12-31', onsite: false } })),
+      devices: devices.map((d) => ({
+        id: d.id,
+        model: d.model ?? 'Studio X50',
+        siteId: `s-${tag}`,
+        coverage: { plan: d.coverage?.plan ?? 'poly-plus', until: d.coverage?.until === undefined ? '2030-12-31' : d.coverage.until, onsite: d.coverage?.onsite ?? false },
+      })),
       users: [],
     }),
   );

@@ -26,6 +26,8 @@ export interface Config {
   deadLetterMaxRows: number;
   /** Rules file (YAML or JSON) changing and extending the shipped alert rules. */
   alertRules: string | undefined;
+  /** Escalation policies file (YAML or JSON) overriding the shipped ones, per partner too. */
+  escalationPolicies: string | undefined;
   /** A ticket resolved less than this long ago is reopened when its alert fires again. */
   ticketReopenWindow: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     batchMaxWaitMs: int(env, 'BATCH_MAX_WAIT_MS', 50, 0, 10_000),
     deadLetterMaxRows: int(env, 'DEAD_LETTER_MAX_ROWS', 100_000, 100, 100_000_000),
     alertRules: optional(env, 'ALERT_RULES'),
+    escalationPolicies: optional(env, 'ESCALATION_POLICIES'),
     ticketReopenWindow: shortDuration(env, 'TICKET_REOPEN_WINDOW', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   };

@@ -16,6 +16,7 @@ import { TenantResolver } from '../collector/tenant-tags.js';
 import { startAlerting, type Alerting } from '../alerting/index.js';
 import { parseDuration } from '../alerting/rules/rule-schema.js';
 import { RuleSet } from '../alerting/rules/rule-set.js';
+import { readPolicyFile } from '../alerting/escalation/policy-file.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Config } from './config.js';
 import { opsRoutes } from './http/ops-routes.js';
@@ -97,6 +98,8 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   // Rules are checked before anything connects: a broken rules file stops the start.
   const alerting = startAlerting({
     db,
+    registry,
+    escalationPolicies: config.escalationPolicies ? readPolicyFile(config.escalationPolicies) : undefined,
     ingest: events,
     rules: RuleSet.fromFile(config.alertRules),
     resolve: (deviceId) => resolver.resolve(deviceId, undefined),

@@ -6,7 +6,7 @@ import { escapeFieldString } from '../../collector/line-protocol.js';
 import type { Attribution } from '../../collector/tenant-tags.js';
 import type { AlertEvents } from '../events.js';
 import type { Rule } from '../rules/rule-schema.js';
-import type { Coverage, Priority, TicketStore } from '../tickets/ticket-store.js';
+import type { Coverage, Priority, Ticket, TicketStore } from '../tickets/ticket-store.js';
 import type { AlertRecord, AlertStore, Severity } from './alert-store.js';
 
 export interface AuditSink {
@@ -21,6 +21,13 @@ export interface AlertManagerDeps {
   /** Stages a line-protocol line for InfluxDB (the collector's journal). */
   writePoint: (line: string) => void;
   log: Logger;
+  /** Told when a ticket opens or reopens, and when it resolves (escalation, replacement). */
+  ticketHooks?: TicketHooks;
+}
+
+export interface TicketHooks {
+  opened(ticket: Ticket, rule: Rule, a: Attribution, fault: string, now: number): void;
+  resolved(ticket: Ticket, now: number): void;
 }
 
 const PRIORITY_OF: Record<Severity, Priority> = { critical: 'P2', warning: 'P3', info: 'P4' };
@@ -38,7 +45,7 @@ export function coverageOf(a: Attribution, now: number): Coverage {
 export class AlertManager {
   constructor(private readonly d: AlertManagerDeps) {}
 
-  firing(rule: Rule, deviceId: string, a: Attribution, summary: string, value: number | undefined, now: number): AlertRecord {
+  firing(rule: Rule, deviceId: string, a: Attribution, summary: string, value: number | undefined, now: number, fault: string = rule.name): AlertRecord {
     const fingerprint = fingerprintOf(rule.name, deviceId);
     const t = a.tenant;
     const who = { partnerId: t?.partnerId ?? null, customerId: t?.customerId ?? null, deviceId };
@@ -52,7 +59,7 @@ export class AlertManager {
       this.d.events.emit('alert.firing', { ...this.d.events.meta(now, who), alert });
       this.d.alerts.notified(fingerprint, 'firing');
     }
-    if (rule.ticket) this.openTicket(rule, deviceId, a, alert, now);
+    if (rule.ticket) this.openTicket(rule, deviceId, a, alert, fault, now);
     return this.d.alerts.get(fingerprint)!;
   }
 
@@ -72,11 +79,12 @@ export class AlertManager {
     if (ticket) {
       this.d.audit.append({ actor: 'system', action: 'ticket.resolved', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { reason: 'alert resolved', fingerprint } });
       this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'resolved' });
+      this.hook(() => this.d.ticketHooks?.resolved(ticket, now));
     }
     return alert;
   }
 
-  private openTicket(rule: Rule, deviceId: string, a: Attribution, alert: AlertRecord, now: number): void {
+  private openTicket(rule: Rule, deviceId: string, a: Attribution, alert: AlertRecord, fault: string, now: number): void {
     const t = a.tenant;
     const coverage = coverageOf(a, now);
     const { ticket, outcome } = this.d.tickets.openForAlert(
@@ -103,6 +111,16 @@ export class AlertManager {
     } else if (outcome === 'reopened') {
       this.d.audit.append({ actor: 'system', action: 'ticket.reopened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { fingerprint: alert.fingerprint } });
       this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'reopened' });
+    }
+    if (outcome !== 'annotated') this.hook(() => this.d.ticketHooks?.opened(ticket, rule, a, fault, now));
+  }
+
+  /** A failing hook (escalation, replacement) must not undo the alert and ticket already recorded. */
+  private hook(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.d.log.error({ err }, 'ticket follow-up failed');
     }
   }
 }

@@ -4,8 +4,8 @@ import type { RuleInput } from './rule-schema.js';
 
 export const DEFAULT_RULES: RuleInput[] = [
   { name: 'device_offline', kind: 'offline', severity: 'critical', missedIntervals: 3, defaultInterval: '30s', summary: 'Device offline' },
-  { name: 'overheating', kind: 'threshold', field: 'tempC', op: '>', fire: 75, clear: 70, for: '60s', clearFor: '2m', severity: 'critical', hardware: true, inCallOnly: false, summary: 'Temperature {value} °C above {threshold} °C' },
-  { name: 'fan_stopped', kind: 'threshold', field: 'fanRpm', op: '<', fire: 300, clear: 1000, for: '30s', clearFor: '1m', severity: 'critical', hardware: true, inCallOnly: false, summary: 'Fan at {value} rpm' },
+  { name: 'overheating', kind: 'threshold', field: 'tempC', op: '>', fire: 75, clear: 70, for: '60s', clearFor: '2m', severity: 'critical', hardware: true, fault: 'overheating', inCallOnly: false, summary: 'Temperature {value} °C above {threshold} °C' },
+  { name: 'fan_stopped', kind: 'threshold', field: 'fanRpm', op: '<', fire: 300, clear: 1000, for: '30s', clearFor: '1m', severity: 'critical', hardware: true, fault: 'fan', inCallOnly: false, summary: 'Fan at {value} rpm' },
   { name: 'peripheral_failed', kind: 'threshold', field: 'peripheralsFailed', op: '>', fire: 0, clear: 0, for: '0s', clearFor: '1m', severity: 'warning', hardware: true, inCallOnly: false, summary: '{value} peripheral(s) failed or disconnected' },
   { name: 'packet_loss', kind: 'threshold', field: 'lossPct', op: '>', fire: 5, clear: 2, for: '60s', clearFor: '2m', severity: 'warning', inCallOnly: false, summary: 'Packet loss {value} % above {threshold} %' },
   { name: 'jitter_high', kind: 'threshold', field: 'jitterMs', op: '>', fire: 40, clear: 25, for: '60s', clearFor: '2m', severity: 'warning', inCallOnly: false, summary: 'Jitter {value} ms above {threshold} ms' },

@@ -28,6 +28,9 @@ const common = {
   ticket: z.boolean().default(true),
   /** A hardware fault: a covered device gets an advance replacement. */
   hardware: z.boolean().default(false),
+  /** The failed part, for the replacement (camera, fan, overheating, …). Default: the rule name;
+   *  for the peripheralsFailed field, the kind of the first failed peripheral. */
+  fault: z.string().max(32).optional(),
   /** Ticket priority; by default from the severity (critical P2, warning P3, info P4). */
   priority: z.enum(['P1', 'P2', 'P3', 'P4']).optional(),
   /** `{value}` and `{threshold}` are filled in. */

@@ -23,6 +23,7 @@ export interface Ticket {
   updatedMs: number;
   resolvedMs: number | null;
   reopened: number;
+  acknowledgedMs: number | null;
 }
 
 export interface TicketEvent {
@@ -68,6 +69,9 @@ interface Row {
   updated_ms: number;
   resolved_ms: number | null;
   reopened: number;
+  acknowledged_ms: number | null;
+  escalation: string | null;
+  next_wake_ms: number | null;
 }
 
 const toTicket = (r: Row): Ticket => ({
@@ -87,6 +91,7 @@ const toTicket = (r: Row): Ticket => ({
   updatedMs: r.updated_ms,
   resolvedMs: r.resolved_ms,
   reopened: r.reopened,
+  acknowledgedMs: r.acknowledged_ms,
 });
 
 export class TicketStore {
@@ -172,6 +177,34 @@ export class TicketStore {
 
   history(ticketId: number): TicketEvent[] {
     return this.eventsOf.all(ticketId).map((r) => ({ id: r.id, ticketId: r.ticket_id, tsMs: r.ts_ms, actor: r.actor, type: r.type, body: r.body, data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null }));
+  }
+
+  /** Escalation state (JSON) and when it next needs a look; null when nothing is left to do. */
+  setEscalation(ticketId: number, stateJson: string, nextWakeMs: number | null): void {
+    this.db.prepare(`UPDATE tickets SET escalation = ?, next_wake_ms = ? WHERE id = ?`).run(stateJson, nextWakeMs, ticketId);
+  }
+
+  escalationOf(ticketId: number): string | null {
+    return this.db.prepare<{ escalation: string | null }>(`SELECT escalation FROM tickets WHERE id = ?`).get(ticketId)?.escalation ?? null;
+  }
+
+  /** Open tickets whose escalation has something due by `now`. */
+  dueForEscalation(now: number, limit = 500): Array<{ ticket: Ticket; escalation: string }> {
+    return this.db
+      .prepare<Row>(`SELECT * FROM tickets WHERE next_wake_ms IS NOT NULL AND next_wake_ms <= ? AND status <> 'resolved' ORDER BY next_wake_ms LIMIT ?`)
+      .all(now, limit)
+      .map((r) => ({ ticket: toTicket(r), escalation: r.escalation ?? '' }));
+  }
+
+  /** Moves a ticket to another queue (an escalation level), marking it escalated unless acknowledged. */
+  escalateTo(ticketId: number, queue: string, now: number): Ticket {
+    this.db.prepare(`UPDATE tickets SET queue = ?, status = CASE WHEN status = 'open' THEN 'escalated' ELSE status END, updated_ms = ? WHERE id = ?`).run(queue, now, ticketId);
+    return this.get(ticketId)!;
+  }
+
+  acknowledge(ticketId: number, now: number): Ticket {
+    this.db.prepare(`UPDATE tickets SET status = 'acknowledged', acknowledged_ms = COALESCE(acknowledged_ms, ?), updated_ms = ? WHERE id = ? AND status <> 'resolved'`).run(now, now, ticketId);
+    return this.get(ticketId)!;
   }
 
   list(filter: { partnerId?: string; status?: TicketStatus; deviceId?: string; limit?: number } = {}): Ticket[] {

@@ -149,6 +149,44 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_partner ON audit_log(partner_id, seq);
   CREATE INDEX audit_subject ON audit_log(subject, seq);
   `,
+
+  // 3: escalation state on tickets, the partner's country (its holidays pause business-hours
+  // clocks), advance replacement shipments and onsite visits.
+  `
+  ALTER TABLE partners ADD COLUMN country TEXT;
+  ALTER TABLE tickets ADD COLUMN escalation TEXT;          -- JSON, alerting/escalation EscalationState
+  ALTER TABLE tickets ADD COLUMN next_wake_ms INTEGER;     -- when the escalation next needs a look
+  ALTER TABLE tickets ADD COLUMN acknowledged_ms INTEGER;
+  CREATE INDEX tickets_wake ON tickets(next_wake_ms) WHERE next_wake_ms IS NOT NULL;
+
+  CREATE TABLE replacements (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id     INTEGER NOT NULL REFERENCES tickets(id),
+    device_id     TEXT NOT NULL,
+    partner_id    TEXT NOT NULL,
+    customer_id   TEXT NOT NULL,
+    fault         TEXT NOT NULL,
+    status        TEXT NOT NULL,           -- requested, shipped, delivered, installed, returned, cancelled
+    ship_by       TEXT NOT NULL,           -- YYYY-MM-DD in the site's calendar
+    deliver_by    TEXT NOT NULL,
+    reason        TEXT NOT NULL,           -- how ship_by was worked out
+    shipment      TEXT NOT NULL,           -- JSON, alerting/replacement Shipment (history, freight prepaid)
+    created_ms    INTEGER NOT NULL,
+    updated_ms    INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX replacements_ticket ON replacements(ticket_id);
+
+  CREATE TABLE onsite_visits (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id     INTEGER NOT NULL REFERENCES tickets(id),
+    device_id     TEXT NOT NULL,
+    status        TEXT NOT NULL,           -- proposed, scheduled, done, cancelled
+    reason        TEXT NOT NULL,
+    created_ms    INTEGER NOT NULL,
+    updated_ms    INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX onsite_ticket ON onsite_visits(ticket_id);
+  `,
 ];
 
 export interface MigrationResult {

@@ -37,6 +37,8 @@ export interface Partner {
   id: string;
   name: string;
   timezone: string;
+  /** ISO 3166-1 alpha-2; whose public holidays pause business-hours escalation. Optional in seeds. */
+  country?: string | null;
 }
 export interface Customer {
   id: string;
@@ -159,12 +161,12 @@ export class Registry {
     this.stmt = {
       allDevices: db.prepare(DEVICE_SELECT),
       device: db.prepare(`${DEVICE_SELECT} WHERE d.id = ?`),
-      partner: db.prepare('SELECT id, name, timezone FROM partners WHERE id = ?'),
+      partner: db.prepare('SELECT id, name, timezone, country FROM partners WHERE id = ?'),
       customer: db.prepare('SELECT id, partner_id AS partnerId, name, country FROM customers WHERE id = ?'),
       site: db.prepare(
         'SELECT id, customer_id AS customerId, name, country, timezone FROM sites WHERE id = ?',
       ),
-      partners: db.prepare('SELECT id, name, timezone FROM partners ORDER BY id'),
+      partners: db.prepare('SELECT id, name, timezone, country FROM partners ORDER BY id'),
       customers: db.prepare('SELECT id, partner_id AS partnerId, name, country FROM customers ORDER BY id'),
       customersOf: db.prepare(
         'SELECT id, partner_id AS partnerId, name, country FROM customers WHERE partner_id = ? ORDER BY id',
@@ -174,10 +176,11 @@ export class Registry {
         'SELECT id, customer_id AS customerId, name, country, timezone FROM sites WHERE customer_id = ? ORDER BY id',
       ),
       upsertPartner: db.prepare(`
-        INSERT INTO partners (id, name, timezone) VALUES (?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone
+        INSERT INTO partners (id, name, timezone, country) VALUES (?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone, country = excluded.country
         WHERE partners.name IS DISTINCT FROM excluded.name
-           OR partners.timezone IS DISTINCT FROM excluded.timezone`),
+           OR partners.timezone IS DISTINCT FROM excluded.timezone
+           OR partners.country IS DISTINCT FROM excluded.country`),
       upsertCustomer: db.prepare(`
         INSERT INTO customers (id, partner_id, name, country) VALUES (?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name,
@@ -339,7 +342,7 @@ export class Registry {
 
   upsertPartner(p: Partner): boolean {
     checkId('partner', p.id);
-    return this.changed(this.stmt.upsertPartner.run(p.id, p.name, p.timezone).changes);
+    return this.changed(this.stmt.upsertPartner.run(p.id, p.name, p.timezone, p.country ?? null).changes);
   }
 
   upsertCustomer(c: Customer): boolean {

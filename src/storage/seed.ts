@@ -16,7 +16,7 @@ const text = z.string().trim().min(1, { error: 'must not be empty' }).max(200);
 const country = z.string().regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166-1 alpha-2 code like "DE"' });
 const timezone = z.string().refine(isTimeZone, { error: 'must be an IANA time zone like "Europe/Berlin"' });
 
-const partnerSchema = z.object({ id: id('partner'), name: text, timezone });
+const partnerSchema = z.object({ id: id('partner'), name: text, timezone, country: country.optional() });
 const customerSchema = z.object({ id: id('customer'), partnerId: ref('partner'), name: text, country });
 const siteSchema = z.object({ id: id('site'), customerId: ref('customer'), name: text, country, timezone });
 const deviceSchema = z.object({
