@@ -150,7 +150,7 @@ export class AlertEvaluator {
     e.states[rule.index] = state;
     if (!transition) return;
     try {
-      if (transition === 'firing') this.manager.firing(rule, e.deviceId, e.attribution, summary, value, now, faultOf(rule, e.snapshot));
+      if (transition === 'firing') this.manager.firing(rule, e.deviceId, e.attribution, summary, value, now, faultOf(rule, e.snapshot), e.snapshot?.cloudProvider);
       else this.manager.resolved(rule, e.deviceId, e.attribution, now);
     } catch (err) {
       // The store failed (disk full, database gone): log it; the state stays as computed and the

@@ -8,6 +8,7 @@ import type { Registry } from '../src/storage/registry.js';
 import { EscalationScheduler } from './escalation/escalation-scheduler.js';
 import type { PolicyFile } from './escalation/policy.js';
 import { ReplacementService } from './replacement/replacement-service.js';
+import { CloudIncidents, type CloudIncidentOptions } from './incidents/cloud-incidents.js';
 import { AlertManager } from './alerts/alert-manager.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -21,6 +22,7 @@ export interface AlertingDeps {
   registry: Registry;
   ingest: IngestEvents;
   escalationPolicies?: PolicyFile | undefined;
+  cloudIncidents: CloudIncidentOptions;
   rules: RuleSet;
   resolve: (deviceId: string) => Attribution;
   /** Stages a line for InfluxDB and makes sure it is written (the collector's journal). */
@@ -57,6 +59,7 @@ export function startAlerting(d: AlertingDeps): Alerting {
     audit,
     writePoint: d.writePoint,
     log: d.log,
+    cloudIncidents: new CloudIncidents(alerts, tickets, d.cloudIncidents),
     ticketHooks: {
       opened(ticket, rule, a, fault, now) {
         escalation.opened(ticket, now);

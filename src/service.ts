@@ -109,6 +109,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
       journal.flush();
     },
     reopenWindowMs: parseDuration(config.ticketReopenWindow),
+    cloudIncidents: { minCustomers: config.cloudIncidentMinCustomers, windowMs: parseDuration(config.cloudIncidentWindow) },
     log,
   });
   cleanups.push(() => alerting.stop());

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { escapeFieldString } from '../../collector/line-protocol.js';
 import type { Attribution } from '../../collector/tenant-tags.js';
 import type { AlertEvents } from '../events.js';
+import type { CloudIncidents } from '../incidents/cloud-incidents.js';
 import type { Rule } from '../rules/rule-schema.js';
 import type { Coverage, Priority, Ticket, TicketStore } from '../tickets/ticket-store.js';
 import type { AlertRecord, AlertStore, Severity } from './alert-store.js';
@@ -23,6 +24,8 @@ export interface AlertManagerDeps {
   log: Logger;
   /** Told when a ticket opens or reopens, and when it resolves (escalation, replacement). */
   ticketHooks?: TicketHooks;
+  /** Cloud registration losses across customers become one cloud-partner incident. */
+  cloudIncidents?: CloudIncidents;
 }
 
 export interface TicketHooks {
@@ -45,7 +48,8 @@ export function coverageOf(a: Attribution, now: number): Coverage {
 export class AlertManager {
   constructor(private readonly d: AlertManagerDeps) {}
 
-  firing(rule: Rule, deviceId: string, a: Attribution, summary: string, value: number | undefined, now: number, fault: string = rule.name): AlertRecord {
+  /** `provider`: the device's cloud provider, for cloud registration rules. */
+  firing(rule: Rule, deviceId: string, a: Attribution, summary: string, value: number | undefined, now: number, fault: string = rule.name, provider?: string): AlertRecord {
     const fingerprint = fingerprintOf(rule.name, deviceId);
     const t = a.tenant;
     const who = { partnerId: t?.partnerId ?? null, customerId: t?.customerId ?? null, deviceId };
@@ -59,6 +63,8 @@ export class AlertManager {
       this.d.events.emit('alert.firing', { ...this.d.events.meta(now, who), alert });
       this.d.alerts.notified(fingerprint, 'firing');
     }
+    const isCloudLoss = rule.kind === 'flag' && rule.field === 'cloudRegistered' && provider !== undefined;
+    if (isCloudLoss && this.d.cloudIncidents && this.joinIncident(rule, a, alert, provider!, now)) return this.d.alerts.get(fingerprint)!;
     if (rule.ticket) this.openTicket(rule, deviceId, a, alert, fault, now);
     return this.d.alerts.get(fingerprint)!;
   }
@@ -74,6 +80,14 @@ export class AlertManager {
     if (alert.notifiedState !== 'resolved') {
       this.d.events.emit('alert.resolved', { ...this.d.events.meta(now, who), alert });
       this.d.alerts.notified(fingerprint, 'resolved');
+    }
+    if (before.incidentId !== null && this.d.cloudIncidents) {
+      const incident = this.d.cloudIncidents.alertResolved(before.incidentId, now);
+      if (incident) {
+        this.d.audit.append({ actor: 'system', action: 'incident.resolved', subject: `ticket:${incident.id}`, partnerId: null, data: {} });
+        this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, incident), ticket: incident, change: 'resolved' });
+        this.hook(() => this.d.ticketHooks?.resolved(incident, now));
+      }
     }
     const ticket = this.d.tickets.resolveFor(fingerprint, now, 'system', `The alert resolved itself: ${before.summary}`);
     if (ticket) {
@@ -113,6 +127,25 @@ export class AlertManager {
       this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'reopened' });
     }
     if (outcome !== 'annotated') this.hook(() => this.d.ticketHooks?.opened(ticket, rule, a, fault, now));
+  }
+
+  /** True when the alert became part of a cloud-partner incident (and needs no ticket of its own). */
+  private joinIncident(rule: Rule, a: Attribution, alert: AlertRecord, provider: string, now: number): boolean {
+    const outcome = this.d.cloudIncidents!.registrationLost(provider, alert.fingerprint, a.tenant?.customerId ?? null, now);
+    const incident = outcome.incident;
+    if (!incident) return false;
+    if (outcome.created) {
+      this.d.audit.append({ actor: 'system', action: 'incident.opened', subject: `ticket:${incident.id}`, partnerId: null, data: { provider, queue: incident.queue } });
+      this.d.events.emit('ticket.created', { ...this.d.events.meta(now, { partnerId: null, customerId: null, deviceId: null }), ticket: incident });
+      this.hook(() => this.d.ticketHooks?.opened(incident, rule, a, provider, now));
+    }
+    for (const merged of outcome.merged) {
+      this.d.audit.append({ actor: 'system', action: 'ticket.merged', subject: `ticket:${merged.id}`, partnerId: merged.partnerId, data: { incident: incident.id } });
+      this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, merged), ticket: merged, change: 'merged' });
+      this.hook(() => this.d.ticketHooks?.resolved(merged, now));
+    }
+    this.d.audit.append({ actor: 'system', action: 'alert.linked', subject: `alert:${alert.fingerprint}`, partnerId: a.tenant?.partnerId ?? null, data: { incident: incident.id } });
+    return true;
   }
 
   /** A failing hook (escalation, replacement) must not undo the alert and ticket already recorded. */

@@ -20,6 +20,8 @@ export interface AlertRecord {
   updatedMs: number;
   notifiedState: 'firing' | 'resolved' | null;
   ticketId: number | null;
+  /** The cloud-partner incident ticket this alert is part of. */
+  incidentId: number | null;
 }
 
 interface Row {
@@ -38,6 +40,7 @@ interface Row {
   updated_ms: number;
   notified_state: 'firing' | 'resolved' | null;
   ticket_id: number | null;
+  incident_id: number | null;
 }
 
 const toRecord = (r: Row): AlertRecord => ({
@@ -56,6 +59,7 @@ const toRecord = (r: Row): AlertRecord => ({
   updatedMs: r.updated_ms,
   notifiedState: r.notified_state,
   ticketId: r.ticket_id,
+  incidentId: r.incident_id,
 });
 
 export class AlertStore {
@@ -72,7 +76,7 @@ export class AlertStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, NULL, ?, NULL, NULL)
        ON CONFLICT (fingerprint) DO UPDATE SET state = 'firing', severity = excluded.severity, summary = excluded.summary, value = excluded.value,
          partner_id = excluded.partner_id, customer_id = excluded.customer_id, site_id = excluded.site_id,
-         started_ms = excluded.started_ms, resolved_ms = NULL, updated_ms = excluded.updated_ms`,
+         started_ms = excluded.started_ms, resolved_ms = NULL, updated_ms = excluded.updated_ms, incident_id = NULL`,
     );
     this.markResolved = db.prepare(`UPDATE alerts SET state = 'resolved', resolved_ms = ?, updated_ms = ?, summary = ? WHERE fingerprint = ?`);
     this.markNotified = db.prepare(`UPDATE alerts SET notified_state = ? WHERE fingerprint = ?`);
@@ -81,7 +85,7 @@ export class AlertStore {
     this.firing = db.prepare<Row>(`SELECT * FROM alerts WHERE state = 'firing'`);
   }
 
-  fire(a: Omit<AlertRecord, 'state' | 'resolvedMs' | 'notifiedState' | 'ticketId' | 'updatedMs'>, now: number): AlertRecord {
+  fire(a: Omit<AlertRecord, 'state' | 'resolvedMs' | 'notifiedState' | 'ticketId' | 'updatedMs' | 'incidentId'>, now: number): AlertRecord {
     this.upsertFiring.run(a.fingerprint, a.rule, a.deviceId, a.partnerId, a.customerId, a.siteId, a.severity, a.summary, a.value, a.startedMs, now);
     return this.get(a.fingerprint)!;
   }
@@ -97,6 +101,15 @@ export class AlertStore {
 
   linkTicket(fingerprint: string, ticketId: number): void {
     this.setTicket.run(ticketId, fingerprint);
+  }
+
+  linkIncident(fingerprint: string, incidentTicketId: number): void {
+    this.db.prepare(`UPDATE alerts SET incident_id = ? WHERE fingerprint = ?`).run(incidentTicketId, fingerprint);
+  }
+
+  /** How many alerts linked to an incident are still firing. */
+  firingInIncident(incidentTicketId: number): number {
+    return this.db.prepare<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND state = 'firing'`).get(incidentTicketId)?.n ?? 0;
   }
 
   get(fingerprint: string): AlertRecord | undefined {

@@ -160,6 +160,21 @@ export class TicketStore {
     });
   }
 
+  /** Opens the one ticket of a cloud-partner incident (ECPS), or returns the open one. */
+  openIncident(i: { dedupKey: string; title: string; note: string }, now: number): { ticket: Ticket; created: boolean } {
+    return this.db.transaction(() => {
+      const open = this.openByKey.get(i.dedupKey);
+      if (open) return { ticket: toTicket(open), created: false };
+      const id = Number(
+        this.db
+          .prepare(`INSERT INTO tickets (dedup_key, kind, title, priority, status, queue, coverage, opened_ms, updated_ms) VALUES (?, 'cloud_incident', ?, 'P1', 'open', 'cloud_partner', 'unknown', ?, ?)`)
+          .run(i.dedupKey, i.title, now, now).lastInsertRowid,
+      );
+      this.event(id, now, 'system', 'opened', i.note);
+      return { ticket: this.get(id)!, created: true };
+    });
+  }
+
   /** Resolves the open ticket of a dedup key, if there is one. */
   resolveFor(key: string, now: number, actor: string, note: string): Ticket | undefined {
     return this.db.transaction(() => {
