@@ -86,8 +86,15 @@ export class AlertEvaluator {
     this.evaluate(e, now, false);
   }
 
-  /** Time-driven rules and running `for`/`clearFor` timers, for every device. */
+  /** Time-driven rules and running `for`/`clearFor` timers, for every device; ended silences. */
   sweep(now: number): void {
+    if (this.manager.mutedCount > 0) {
+      this.manager.releaseMuted(now, (ruleName, deviceId) => {
+        const e = this.devices.get(deviceId);
+        const rule = e && this.rules.for(e.attribution.tenant?.partnerId).find((r) => r.name === ruleName);
+        return e && rule ? { rule, a: e.attribution, fault: faultOf(rule, e.snapshot), provider: e.snapshot?.cloudProvider } : undefined;
+      });
+    }
     for (const e of this.devices.values()) {
       // Nothing heard since start (a restored alert): hold what we had until the device speaks.
       if (e.track.lastStatusAtMs === 0 && e.track.presence === 'unknown') continue;

@@ -9,6 +9,7 @@ import { EscalationScheduler } from './escalation/escalation-scheduler.js';
 import type { PolicyFile } from './escalation/policy.js';
 import { ReplacementService } from './replacement/replacement-service.js';
 import { CloudIncidents, type CloudIncidentOptions } from './incidents/cloud-incidents.js';
+import { SilenceStore } from './silences/silence-store.js';
 import { AlertManager } from './alerts/alert-manager.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -41,6 +42,7 @@ export interface Alerting {
   evaluator: AlertEvaluator;
   escalation: EscalationScheduler;
   replacements: ReplacementService;
+  silences: SilenceStore;
   stop(): void;
 }
 
@@ -52,8 +54,10 @@ export function startAlerting(d: AlertingDeps): Alerting {
   const audit = new AuditLog(d.db, clock);
   const escalation = new EscalationScheduler({ db: d.db, tickets, registry: d.registry, policyFile: d.escalationPolicies, audit, events, log: d.log, clock });
   const replacements = new ReplacementService({ db: d.db, tickets, registry: d.registry, audit, events });
+  const silences = new SilenceStore(d.db, clock);
   const manager = new AlertManager({
     alerts,
+    silences,
     tickets,
     events,
     audit,
@@ -71,6 +75,7 @@ export function startAlerting(d: AlertingDeps): Alerting {
   const evaluator = new AlertEvaluator(d.rules, manager, d.resolve, d.log, clock);
   const firing = alerts.allFiring();
   evaluator.restore(firing);
+  manager.restoreMuted(firing);
   if (firing.length > 0) d.log.info({ firing: firing.length }, 'alerts still firing from before the restart');
   evaluator.attach(d.ingest, d.sweepEveryMs);
   escalation.start(d.sweepEveryMs);
@@ -82,6 +87,7 @@ export function startAlerting(d: AlertingDeps): Alerting {
     evaluator,
     escalation,
     replacements,
+    silences,
     stop: () => {
       evaluator.stop();
       escalation.stop();

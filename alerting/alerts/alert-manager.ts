@@ -6,6 +6,7 @@ import { escapeFieldString } from '../../collector/line-protocol.js';
 import type { Attribution } from '../../collector/tenant-tags.js';
 import type { AlertEvents } from '../events.js';
 import type { CloudIncidents } from '../incidents/cloud-incidents.js';
+import type { SilenceStore } from '../silences/silence-store.js';
 import type { Rule } from '../rules/rule-schema.js';
 import type { Coverage, Priority, Ticket, TicketStore } from '../tickets/ticket-store.js';
 import type { AlertRecord, AlertStore, Severity } from './alert-store.js';
@@ -26,6 +27,8 @@ export interface AlertManagerDeps {
   ticketHooks?: TicketHooks;
   /** Cloud registration losses across customers become one cloud-partner incident. */
   cloudIncidents?: CloudIncidents;
+  /** Silences and maintenance windows. */
+  silences?: SilenceStore;
 }
 
 export interface TicketHooks {
@@ -48,17 +51,60 @@ export function coverageOf(a: Attribution, now: number): Coverage {
 export class AlertManager {
   constructor(private readonly d: AlertManagerDeps) {}
 
+  /** Firing alerts held back by a silence or maintenance window: announced when it ends. */
+  private readonly muted = new Set<string>();
+
+  /** After a restart: firing alerts that were never announced are still held back. */
+  restoreMuted(firing: AlertRecord[]): void {
+    for (const a of firing) if (a.notifiedState !== 'firing') this.muted.add(a.fingerprint);
+  }
+
   /** `provider`: the device's cloud provider, for cloud registration rules. */
   firing(rule: Rule, deviceId: string, a: Attribution, summary: string, value: number | undefined, now: number, fault: string = rule.name, provider?: string): AlertRecord {
     const fingerprint = fingerprintOf(rule.name, deviceId);
     const t = a.tenant;
-    const who = { partnerId: t?.partnerId ?? null, customerId: t?.customerId ?? null, deviceId };
     const alert = this.d.alerts.fire(
-      { fingerprint, rule: rule.name, deviceId, partnerId: who.partnerId, customerId: who.customerId, siteId: t?.siteId ?? null, severity: rule.severity, summary, value: value ?? null, startedMs: now },
+      { fingerprint, rule: rule.name, deviceId, partnerId: t?.partnerId ?? null, customerId: t?.customerId ?? null, siteId: t?.siteId ?? null, severity: rule.severity, summary, value: value ?? null, startedMs: now },
       now,
     );
     this.d.writePoint(alertLine(a, rule, true, value, summary, now));
-    this.d.audit.append({ actor: 'system', action: 'alert.firing', subject: `alert:${fingerprint}`, partnerId: who.partnerId, data: { rule: rule.name, deviceId, summary, value: value ?? null } });
+    this.d.audit.append({ actor: 'system', action: 'alert.firing', subject: `alert:${fingerprint}`, partnerId: alert.partnerId, data: { rule: rule.name, deviceId, summary, value: value ?? null } });
+    const silence = this.d.silences?.muting({ partnerId: alert.partnerId, customerId: alert.customerId, siteId: alert.siteId, deviceId, rule: rule.name }, now);
+    if (silence) {
+      this.muted.add(fingerprint);
+      this.d.audit.append({ actor: 'system', action: 'alert.muted', subject: `alert:${fingerprint}`, partnerId: alert.partnerId, data: { silence: silence.id, kind: silence.kind, until: silence.endsMs } });
+      return alert;
+    }
+    return this.announce(rule, deviceId, a, alert, fault, provider, now);
+  }
+
+  /**
+   * Announces held-back alerts whose silence has ended and that still fire. `lookup` gives what
+   * the evaluator knows of the device now (rule for its partner, attribution, fault, provider).
+   */
+  releaseMuted(now: number, lookup: (rule: string, deviceId: string) => { rule: Rule; a: Attribution; fault: string; provider: string | undefined } | undefined): void {
+    for (const fingerprint of this.muted) {
+      const alert = this.d.alerts.get(fingerprint);
+      if (!alert || alert.state !== 'firing' || alert.deviceId === null) {
+        this.muted.delete(fingerprint);
+        continue;
+      }
+      if (this.d.silences?.muting({ partnerId: alert.partnerId, customerId: alert.customerId, siteId: alert.siteId, deviceId: alert.deviceId, rule: alert.rule }, now)) continue;
+      const found = lookup(alert.rule, alert.deviceId);
+      if (!found) continue;
+      this.muted.delete(fingerprint);
+      this.announce(found.rule, alert.deviceId, found.a, alert, found.fault, found.provider, now);
+    }
+  }
+
+  get mutedCount(): number {
+    return this.muted.size;
+  }
+
+  /** The notification (once) and the ticket or incident of a firing alert. */
+  private announce(rule: Rule, deviceId: string, a: Attribution, alert: AlertRecord, fault: string, provider: string | undefined, now: number): AlertRecord {
+    const fingerprint = alert.fingerprint;
+    const who = { partnerId: alert.partnerId, customerId: alert.customerId, deviceId };
     if (alert.notifiedState !== 'firing') {
       this.d.events.emit('alert.firing', { ...this.d.events.meta(now, who), alert });
       this.d.alerts.notified(fingerprint, 'firing');
@@ -77,7 +123,9 @@ export class AlertManager {
     const who = { partnerId: alert.partnerId, customerId: alert.customerId, deviceId };
     this.d.writePoint(alertLine(a, rule, false, undefined, alert.summary, now));
     this.d.audit.append({ actor: 'system', action: 'alert.resolved', subject: `alert:${fingerprint}`, partnerId: who.partnerId, data: { rule: rule.name, deviceId } });
-    if (alert.notifiedState !== 'resolved') {
+    // Only what was announced is announced as resolved: a muted alert ends in silence.
+    this.muted.delete(fingerprint);
+    if (alert.notifiedState === 'firing') {
       this.d.events.emit('alert.resolved', { ...this.d.events.meta(now, who), alert });
       this.d.alerts.notified(fingerprint, 'resolved');
     }

@@ -187,6 +187,27 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX onsite_ticket ON onsite_visits(ticket_id);
   `,
+
+  // 4: silences and maintenance windows: alerts matching them are recorded but not announced and
+  // open no ticket until the end time, when what still fires is announced.
+  `
+  CREATE TABLE silences (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL CHECK (kind IN ('silence', 'maintenance')),
+    partner_id   TEXT,                     -- matchers: NULL matches anything; all given must match
+    customer_id  TEXT,
+    site_id      TEXT,
+    device_id    TEXT,
+    rule         TEXT,
+    starts_ms    INTEGER NOT NULL,
+    ends_ms      INTEGER NOT NULL,
+    created_by   TEXT NOT NULL,
+    comment      TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    CHECK (ends_ms > starts_ms)
+  );
+  CREATE INDEX silences_ends ON silences(ends_ms);
+  `,
 ];
 
 export interface MigrationResult {
