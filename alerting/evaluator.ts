@@ -144,7 +144,7 @@ export class AlertEvaluator {
       }
       const sig = signal(rule, e, now, today);
       const value = sig.value;
-      const summary = sig.breached ? describe(rule, value, sig.threshold) : '';
+      const summary = sig.breached ? describe(rule, value, sig.threshold, e) : '';
       const r = step(before, sig.breached, sig.cleared, value, rule, now);
       if (r.state !== before || r.transition) this.settle(e, rule, r.state, r.transition, now, summary, value);
       const phase = e.states[i]!.phase;

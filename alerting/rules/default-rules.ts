@@ -15,6 +15,7 @@ export const DEFAULT_RULES: RuleInput[] = [
   { name: 'cloud_registration_lost', kind: 'flag', field: 'cloudRegistered', bad: false, for: '30s', clearFor: '1m', severity: 'critical', summary: 'Lost registration with the cloud provider' },
   { name: 'reboot_loop', kind: 'reboot_loop', count: 3, window: '30m', severity: 'critical', hardware: false, summary: '{value} reboots in 30 minutes' },
   { name: 'seq_gap', kind: 'seq_gap', window: '10m', severity: 'info', ticket: false, summary: 'Status messages lost on the way ({value} missing)' },
+  { name: 'firmware_below_minimum', kind: 'firmware_min', severity: 'warning', priority: 'P4', summary: 'Firmware {firmware} below the catalog minimum {minimum}' },
   { name: 'unregistered_device', kind: 'unregistered', severity: 'warning', summary: 'Device is not registered: every active product must be registered and covered' },
   { name: 'coverage_expired', kind: 'uncovered', severity: 'warning', summary: 'Device is active but its coverage has expired' },
 ];

@@ -54,6 +54,8 @@ export const RuleSchema = z.discriminatedUnion('kind', [
   z.object({ ...common, kind: z.literal('seq_gap'), window: duration.default('10m') }),
   z.object({ ...common, kind: z.literal('reboot_loop'), count: z.number().int().min(2).default(3), window: duration.default('30m') }),
   z.object({ ...common, kind: z.literal('unregistered') }),
+  /** Below the catalog's minimum for the model (alerting/rules/firmware-catalog.ts), or `minimum` per model here. */
+  z.object({ ...common, kind: z.literal('firmware_min'), minimum: z.record(z.string(), z.string()).default({}) }),
   z.object({ ...common, kind: z.literal('uncovered') }),
 ]);
 

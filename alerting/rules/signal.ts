@@ -3,6 +3,7 @@
 import type { DeviceTenant } from '../../src/storage/registry.js';
 import type { StatusSnapshot } from '../../collector/messages.js';
 import { rebootsWithin, type DeviceTrack } from './device-track.js';
+import { compareVersions, MIN_FIRMWARE } from './firmware-catalog.js';
 import type { Rule } from './rule-schema.js';
 
 export interface Signal {
@@ -64,6 +65,14 @@ export function signal(rule: Rule, d: DeviceView, now: number, todayIso: string)
       const n = rebootsWithin(d.track, now, rule.windowMs);
       return result(n >= rule.count, n < rule.count, n, rule.count);
     }
+    case 'firmware_min': {
+      const s = d.snapshot;
+      const model = d.attribution.tenant?.model ?? s?.model;
+      const min = model === undefined ? undefined : (rule.minimum[model] ?? MIN_FIRMWARE[model]);
+      if (!s || min === undefined) return NOTHING();
+      const below = compareVersions(s.firmware, min) < 0;
+      return result(below, !below, undefined, undefined);
+    }
     case 'unregistered':
       return result(d.attribution.tenant === undefined, d.attribution.tenant !== undefined, undefined, undefined);
     case 'uncovered': {
@@ -75,6 +84,11 @@ export function signal(rule: Rule, d: DeviceView, now: number, todayIso: string)
   }
 }
 
-export function describe(rule: Rule, value: number | undefined, threshold: number | undefined): string {
-  return rule.summary.replace('{value}', value === undefined ? '?' : String(Math.round(value * 100) / 100)).replace('{threshold}', threshold === undefined ? '?' : String(threshold));
+export function describe(rule: Rule, value: number | undefined, threshold: number | undefined, d?: DeviceView): string {
+  const firmware = d?.snapshot?.firmware ?? '?';
+  const model = d?.attribution.tenant?.model ?? d?.snapshot?.model;
+  const minimum = model === undefined ? '?' : rule.kind === 'firmware_min' ? (rule.minimum[model] ?? MIN_FIRMWARE[model] ?? '?') : '?';
+  return rule.summary
+    .replace('{firmware}', firmware)
+    .replace('{minimum}', minimum).replace('{value}', value === undefined ? '?' : String(Math.round(value * 100) / 100)).replace('{threshold}', threshold === undefined ? '?' : String(threshold));
 }

@@ -100,6 +100,15 @@ describe('alerting on the live stream', () => {
     expect(firingEvents(rule)).toBe(1);
   });
 
+  it('firmware below the catalog minimum raises a low-priority ticket until the device is updated', async () => {
+    await send(good(seq++, { firmware: '3.14.2.330012' }));
+    expect(await waitFor(async () => firingEvents('firmware_below_minimum'), (n) => n >= 1, 5000, 20)).toBe(1);
+    expect(service.alerting.alerts.get(`firmware_below_minimum/${DEVICE}`)?.summary).toBe('Firmware 3.14.2.330012 below the catalog minimum 4.0.0');
+    expect(service.alerting.tickets.openFor(`firmware_below_minimum/${DEVICE}`)).toMatchObject({ priority: 'P4' });
+    await send(good(seq++, { firmware: '4.2.0.360102' }));
+    expect(await waitFor(async () => resolvedEvents('firmware_below_minimum'), (n) => n >= 1, 5000, 20)).toBe(1);
+  });
+
   it('seq gaps raise an info alert without a ticket, resolved after the window', async () => {
     seq += 5; // five messages lost on the way
     await send(good(seq++));
