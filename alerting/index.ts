@@ -10,6 +10,7 @@ import type { PolicyFile } from './escalation/policy.js';
 import { ReplacementService } from './replacement/replacement-service.js';
 import { CloudIncidents, type CloudIncidentOptions } from './incidents/cloud-incidents.js';
 import { SilenceStore } from './silences/silence-store.js';
+import { SiteOutages } from './inhibit/site-outage.js';
 import { AlertManager } from './alerts/alert-manager.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -55,9 +56,14 @@ export function startAlerting(d: AlertingDeps): Alerting {
   const escalation = new EscalationScheduler({ db: d.db, tickets, registry: d.registry, policyFile: d.escalationPolicies, audit, events, log: d.log, clock });
   const replacements = new ReplacementService({ db: d.db, tickets, registry: d.registry, audit, events });
   const silences = new SilenceStore(d.db, clock);
+  // Registered devices per site, for the site-outage threshold; recounted when the registry changes.
+  let perSite = countBySite(d.registry);
+  d.registry.onDevicesChanged(() => (perSite = countBySite(d.registry)));
+  const siteOutages = new SiteOutages(alerts, (siteId) => perSite.get(siteId) ?? 0);
   const manager = new AlertManager({
     alerts,
     silences,
+    siteOutages,
     tickets,
     events,
     audit,
@@ -65,9 +71,9 @@ export function startAlerting(d: AlertingDeps): Alerting {
     log: d.log,
     cloudIncidents: new CloudIncidents(alerts, tickets, d.cloudIncidents),
     ticketHooks: {
-      opened(ticket, rule, a, fault, now) {
+      opened(ticket, info, now) {
         escalation.opened(ticket, now);
-        if (rule.hardware) replacements.hardwareFault(ticket, a.tenant, fault, now);
+        if (info.hardware) replacements.hardwareFault(ticket, info.tenant, info.fault, now);
       },
       resolved: (ticket, now) => escalation.resolved(ticket, now),
     },
@@ -93,4 +99,10 @@ export function startAlerting(d: AlertingDeps): Alerting {
       escalation.stop();
     },
   };
+}
+
+function countBySite(registry: Registry): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of registry.deviceTenants().values()) counts.set(t.siteId, (counts.get(t.siteId) ?? 0) + 1);
+  return counts;
 }

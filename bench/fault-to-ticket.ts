@@ -23,6 +23,7 @@
 // Pass 1 (idle, the baseline): faults with no background load. Pass 2 (loaded): the same number of
 // faults on other devices while the background load runs. Raw figures: .data/bench/fault-to-ticket.json.
 // Exit code 1 when a pass opened fewer (or more) overheating tickets than it sent faults.
+// `npm run bench` runs it after bench/ingest.ts (scripts/bench.sh; `--only latency` runs it alone).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';

@@ -1,4 +1,5 @@
-// `npm run bench`: ingest throughput of the real collector against a bare mqtt.js subscriber, on the
+// `npm run bench` (the first of its two benches; scripts/bench.sh runs bench/fault-to-ticket.ts after it):
+// ingest throughput of the real collector against a bare mqtt.js subscriber, on the
 // same mosquitto in the same run, plus the decoder's cost per message against JSON.parse alone.
 //
 // Each round: a bare subscriber (baseline) receives N messages from the bench publisher; then

@@ -7,6 +7,8 @@ import type { Attribution } from '../../collector/tenant-tags.js';
 import type { AlertEvents } from '../events.js';
 import type { CloudIncidents } from '../incidents/cloud-incidents.js';
 import type { SilenceStore } from '../silences/silence-store.js';
+import type { DeviceTenant } from '../../src/storage/registry.js';
+import { INHIBITED_BY_SITE_OUTAGE, SITE_DOWN_RULES, SITE_RULE, siteFingerprint, type SiteOutages } from '../inhibit/site-outage.js';
 import type { Rule } from '../rules/rule-schema.js';
 import type { Coverage, Priority, Ticket, TicketStore } from '../tickets/ticket-store.js';
 import type { AlertRecord, AlertStore, Severity } from './alert-store.js';
@@ -29,10 +31,13 @@ export interface AlertManagerDeps {
   cloudIncidents?: CloudIncidents;
   /** Silences and maintenance windows. */
   silences?: SilenceStore;
+  /** Site network outages, which inhibit the network alerts of the devices under them. */
+  siteOutages?: SiteOutages;
 }
 
 export interface TicketHooks {
-  opened(ticket: Ticket, rule: Rule, a: Attribution, fault: string, now: number): void;
+  /** `hardware`: opened by a hardware rule (advance replacement); `fault`: the failed part. */
+  opened(ticket: Ticket, info: { hardware: boolean; tenant: DeviceTenant | undefined; fault: string }, now: number): void;
   resolved(ticket: Ticket, now: number): void;
 }
 
@@ -69,11 +74,19 @@ export class AlertManager {
     );
     this.d.writePoint(alertLine(a, rule, true, value, summary, now));
     this.d.audit.append({ actor: 'system', action: 'alert.firing', subject: `alert:${fingerprint}`, partnerId: alert.partnerId, data: { rule: rule.name, deviceId, summary, value: value ?? null } });
+    if (alert.siteId !== null && SITE_DOWN_RULES.has(rule.name)) this.checkSiteDown(alert, now);
     const silence = this.d.silences?.muting({ partnerId: alert.partnerId, customerId: alert.customerId, siteId: alert.siteId, deviceId, rule: rule.name }, now);
     if (silence) {
       this.muted.add(fingerprint);
       this.d.audit.append({ actor: 'system', action: 'alert.muted', subject: `alert:${fingerprint}`, partnerId: alert.partnerId, data: { silence: silence.id, kind: silence.kind, until: silence.endsMs } });
       return alert;
+    }
+    if (this.d.siteOutages?.isInhibiting(alert.siteId, rule.name)) {
+      this.muted.add(fingerprint);
+      const site = this.d.alerts.get(siteFingerprint(alert.siteId!));
+      if (site?.ticketId) this.d.alerts.linkIncident(fingerprint, site.ticketId);
+      this.d.audit.append({ actor: 'system', action: 'alert.inhibited', subject: `alert:${fingerprint}`, partnerId: alert.partnerId, data: { by: site?.fingerprint ?? null } });
+      return this.d.alerts.get(fingerprint)!;
     }
     return this.announce(rule, deviceId, a, alert, fault, provider, now);
   }
@@ -90,6 +103,7 @@ export class AlertManager {
         continue;
       }
       if (this.d.silences?.muting({ partnerId: alert.partnerId, customerId: alert.customerId, siteId: alert.siteId, deviceId: alert.deviceId, rule: alert.rule }, now)) continue;
+      if (this.d.siteOutages?.isInhibiting(alert.siteId, alert.rule)) continue;
       const found = lookup(alert.rule, alert.deviceId);
       if (!found) continue;
       this.muted.delete(fingerprint);
@@ -138,6 +152,7 @@ export class AlertManager {
       }
     }
     const ticket = this.d.tickets.resolveFor(fingerprint, now, 'system', `The alert resolved itself: ${before.summary}`);
+    if (alert.siteId !== null && SITE_DOWN_RULES.has(rule.name)) this.checkSiteUp(alert.siteId, now);
     if (ticket) {
       this.d.audit.append({ actor: 'system', action: 'ticket.resolved', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { reason: 'alert resolved', fingerprint } });
       this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'resolved' });
@@ -174,7 +189,62 @@ export class AlertManager {
       this.d.audit.append({ actor: 'system', action: 'ticket.reopened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { fingerprint: alert.fingerprint } });
       this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'reopened' });
     }
-    if (outcome !== 'annotated') this.hook(() => this.d.ticketHooks?.opened(ticket, rule, a, fault, now));
+    if (outcome !== 'annotated') this.hook(() => this.d.ticketHooks?.opened(ticket, { hardware: rule.hardware, tenant: a.tenant, fault }, now));
+  }
+
+  /** Enough of the site's devices are down: one site alert and ticket; earlier device tickets merge into it. */
+  private checkSiteDown(trigger: AlertRecord, now: number): void {
+    const outages = this.d.siteOutages;
+    const siteId = trigger.siteId!;
+    if (!outages || outages.isInhibiting(siteId, 'device_offline') || !outages.isDown(siteId)) return;
+    const fingerprint = siteFingerprint(siteId);
+    const down = outages.downCount(siteId);
+    const who = { partnerId: trigger.partnerId, customerId: trigger.customerId, deviceId: null };
+    const siteAlert = this.d.alerts.fire(
+      { fingerprint, rule: SITE_RULE, deviceId: null, partnerId: trigger.partnerId, customerId: trigger.customerId, siteId, severity: 'critical', summary: `Site network down: ${down} devices unreachable`, value: down, startedMs: now },
+      now,
+    );
+    this.d.audit.append({ actor: 'system', action: 'alert.firing', subject: `alert:${fingerprint}`, partnerId: who.partnerId, data: { rule: SITE_RULE, siteId, down } });
+    this.d.events.emit('alert.firing', { ...this.d.events.meta(now, who), alert: siteAlert });
+    this.d.alerts.notified(fingerprint, 'firing');
+    const { ticket, outcome } = this.d.tickets.openForAlert(
+      { dedupKey: fingerprint, partnerId: who.partnerId, customerId: who.customerId, siteId, deviceId: null, title: `Site network down (site ${siteId}): ${down} devices unreachable`, priority: 'P1', queue: 'partner_l1', coverage: 'covered', note: siteAlert.summary },
+      now,
+    );
+    this.d.alerts.linkTicket(fingerprint, ticket.id);
+    if (outcome !== 'annotated') {
+      this.d.audit.append({ actor: 'system', action: outcome === 'created' ? 'ticket.opened' : 'ticket.reopened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { fingerprint } });
+      this.d.events.emit(outcome === 'created' ? 'ticket.created' : 'ticket.updated', { ...this.d.events.meta(now, who), ticket, change: outcome } as never);
+      this.hook(() => this.d.ticketHooks?.opened(ticket, { hardware: false, tenant: undefined, fault: SITE_RULE }, now));
+    }
+    for (const device of this.d.alerts.firingAtSite(siteId, [...INHIBITED_BY_SITE_OUTAGE])) {
+      this.d.alerts.linkIncident(device.fingerprint, ticket.id);
+      const merged = this.d.tickets.resolveFor(device.fingerprint, now, 'system', `Merged into site ticket #${ticket.id}`);
+      if (merged) {
+        this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, merged), ticket: merged, change: 'merged' });
+        this.hook(() => this.d.ticketHooks?.resolved(merged, now));
+      }
+    }
+  }
+
+  /** The site is below the threshold again: its alert and ticket resolve; device alerts still firing are announced by the sweep. */
+  private checkSiteUp(siteId: string, now: number): void {
+    const outages = this.d.siteOutages;
+    const fingerprint = siteFingerprint(siteId);
+    const site = this.d.alerts.get(fingerprint);
+    if (!outages || site?.state !== 'firing' || outages.isDown(siteId)) return;
+    const resolved = this.d.alerts.resolve(fingerprint, `Resolved: ${site.summary}`, now)!;
+    const who = { partnerId: site.partnerId, customerId: site.customerId, deviceId: null };
+    this.d.audit.append({ actor: 'system', action: 'alert.resolved', subject: `alert:${fingerprint}`, partnerId: site.partnerId, data: { rule: SITE_RULE, siteId } });
+    this.d.events.emit('alert.resolved', { ...this.d.events.meta(now, who), alert: resolved });
+    this.d.alerts.notified(fingerprint, 'resolved');
+    // Devices still down on their own are announced (or get their ticket back) by the next sweep.
+    for (const d of this.d.alerts.firingAtSite(siteId, [...INHIBITED_BY_SITE_OUTAGE])) this.muted.add(d.fingerprint);
+    const ticket = this.d.tickets.resolveFor(fingerprint, now, 'system', 'The site network is back');
+    if (ticket) {
+      this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'resolved' });
+      this.hook(() => this.d.ticketHooks?.resolved(ticket, now));
+    }
   }
 
   /** True when the alert became part of a cloud-partner incident (and needs no ticket of its own). */
@@ -185,7 +255,7 @@ export class AlertManager {
     if (outcome.created) {
       this.d.audit.append({ actor: 'system', action: 'incident.opened', subject: `ticket:${incident.id}`, partnerId: null, data: { provider, queue: incident.queue } });
       this.d.events.emit('ticket.created', { ...this.d.events.meta(now, { partnerId: null, customerId: null, deviceId: null }), ticket: incident });
-      this.hook(() => this.d.ticketHooks?.opened(incident, rule, a, provider, now));
+      this.hook(() => this.d.ticketHooks?.opened(incident, { hardware: false, tenant: undefined, fault: provider }, now));
     }
     for (const merged of outcome.merged) {
       this.d.audit.append({ actor: 'system', action: 'ticket.merged', subject: `ticket:${merged.id}`, partnerId: merged.partnerId, data: { incident: incident.id } });

@@ -107,6 +107,18 @@ export class AlertStore {
     this.db.prepare(`UPDATE alerts SET incident_id = ? WHERE fingerprint = ?`).run(incidentTicketId, fingerprint);
   }
 
+  /** Distinct devices of a site with a firing alert of one of `rules`. */
+  firingDevicesAtSite(siteId: string, rules: string[]): number {
+    const marks = rules.map(() => '?').join(', ');
+    return this.db.prepare<{ n: number }>(`SELECT COUNT(DISTINCT device_id) AS n FROM alerts WHERE site_id = ? AND state = 'firing' AND rule IN (${marks})`).get(siteId, ...rules)?.n ?? 0;
+  }
+
+  /** Firing alerts of a site whose rule is one of `rules`. */
+  firingAtSite(siteId: string, rules: string[]): AlertRecord[] {
+    const marks = rules.map(() => '?').join(', ');
+    return this.db.prepare<Row>(`SELECT * FROM alerts WHERE site_id = ? AND state = 'firing' AND rule IN (${marks})`).all(siteId, ...rules).map(toRecord);
+  }
+
   /** How many alerts linked to an incident are still firing. */
   firingInIncident(incidentTicketId: number): number {
     return this.db.prepare<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND state = 'firing'`).get(incidentTicketId)?.n ?? 0;

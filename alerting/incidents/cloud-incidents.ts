@@ -79,9 +79,9 @@ export class CloudIncidents {
 
   /** An alert of an incident resolved: the incident resolves with the last of them. */
   alertResolved(incidentTicketId: number, now: number): Ticket | undefined {
-    if (this.alerts.firingInIncident(incidentTicketId) > 0) return undefined;
     const t = this.tickets.get(incidentTicketId);
-    if (!t || t.status === 'resolved' || !t.dedupKey) return undefined;
+    if (t?.kind !== 'cloud_incident' || this.alerts.firingInIncident(incidentTicketId) > 0) return undefined;
+    if (!t || t.kind !== 'cloud_incident' || t.status === 'resolved' || !t.dedupKey) return undefined;
     return this.tickets.resolveFor(t.dedupKey, now, 'system', 'Every device is registered again');
   }
 }
