@@ -17,7 +17,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { AlertEvaluator } from './evaluator.js';
 import { AlertEvents } from './events.js';
 import type { RuleSet } from './rules/rule-set.js';
-import { TicketStore } from './tickets/ticket-store.js';
+import { TicketStore, type Ticket } from './tickets/ticket-store.js';
 
 export interface AlertingDeps {
   db: Database;
@@ -44,6 +44,8 @@ export interface Alerting {
   escalation: EscalationScheduler;
   replacements: ReplacementService;
   silences: SilenceStore;
+  /** A ticket a person opens (the partner API calls this): audited, announced, escalated like any. */
+  openManualTicket(t: Parameters<TicketStore['createManual']>[0], actor: string): Ticket;
   stop(): void;
 }
 
@@ -94,6 +96,14 @@ export function startAlerting(d: AlertingDeps): Alerting {
     escalation,
     replacements,
     silences,
+    openManualTicket(t, actor) {
+      const now = clock();
+      const ticket = tickets.createManual(t, actor, now);
+      audit.append({ actor, action: 'ticket.opened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { manual: true, priority: ticket.priority } });
+      events.emit('ticket.created', { ...events.meta(now, ticket), ticket });
+      escalation.opened(ticket, now);
+      return ticket;
+    },
     stop: () => {
       evaluator.stop();
       escalation.stop();

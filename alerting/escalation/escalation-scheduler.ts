@@ -10,12 +10,12 @@ import type { AuditSink } from '../alerts/alert-manager.js';
 import type { AlertEvents } from '../events.js';
 import type { Ticket, TicketStore } from '../tickets/ticket-store.js';
 import { acknowledge, due, markDone, nextWakeUp, parseEscalationState, planEscalation, resolve, type EscalationState } from './escalation.js';
-import { policiesFor, type EscalationPolicy, type PolicyFile } from './policy.js';
+import { policiesFor, responseClockFor, type EscalationPolicy, type PolicyFile } from './policy.js';
 
 export interface EscalationDeps {
   db: Database;
   tickets: TicketStore;
-  registry: Pick<Registry, 'getPartner' | 'getCustomer'>;
+  registry: Pick<Registry, 'getPartner' | 'getCustomer' | 'getDevice'>;
   policyFile: PolicyFile | undefined;
   audit: AuditSink;
   events: AlertEvents;
@@ -53,6 +53,18 @@ export class EscalationScheduler {
   resolved(ticket: Ticket, now: number): void {
     const state = this.load(ticket.id);
     if (state) this.d.tickets.setEscalation(ticket.id, JSON.stringify(resolve(state, new Date(now))), null);
+  }
+
+  /** A person commented on a ticket. */
+  comment(ticketId: number, by: string, body: string, now: number): Ticket | undefined {
+    const ticket = this.d.tickets.get(ticketId);
+    if (!ticket) return undefined;
+    this.d.db.transaction(() => {
+      this.d.tickets.event(ticketId, now, by, 'comment', body);
+      this.d.audit.append({ actor: by, action: 'ticket.comment', subject: `ticket:${ticketId}`, partnerId: ticket.partnerId, data: { body } });
+    });
+    this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, ticket), ticket, change: 'comment' });
+    return ticket;
   }
 
   /** A person took the ticket: the acknowledge clock stops, and so do later levels where the policy says so. */
@@ -110,7 +122,11 @@ export class EscalationScheduler {
   private plan(ticket: Ticket, now: number): EscalationState {
     const partner = ticket.partnerId ? this.d.registry.getPartner(ticket.partnerId) : undefined;
     const customer = ticket.customerId ? this.d.registry.getCustomer(ticket.customerId) : undefined;
-    const policy: EscalationPolicy = policiesFor(this.d.policyFile, ticket.partnerId ?? '')[ticket.priority];
+    let policy: EscalationPolicy = policiesFor(this.d.policyFile, ticket.partnerId ?? '')[ticket.priority];
+    // The device's coverage sets the response clock: without 24/7 coverage (poly-plus, poly-premier)
+    // the clock runs in business hours, except for P1, which is always around the clock.
+    const plan = ticket.deviceId ? this.d.registry.getDevice(ticket.deviceId)?.coverage.plan : undefined;
+    if (plan !== undefined && ticket.priority !== 'P1' && responseClockFor(plan) === 'business_hours') policy = { ...policy, clock: 'business_hours' };
     const input = {
       priority: ticket.priority,
       openedAt: new Date(now),

@@ -160,6 +160,30 @@ export class TicketStore {
     });
   }
 
+  /** A ticket a person opened (no alert behind it, so no dedup key). */
+  createManual(t: Omit<NewAlertTicket, 'dedupKey' | 'note'> & { description: string }, actor: string, now: number): Ticket {
+    return this.db.transaction(() => {
+      const id = Number(
+        this.db
+          .prepare(`INSERT INTO tickets (dedup_key, kind, partner_id, customer_id, site_id, device_id, title, priority, status, queue, coverage, opened_ms, updated_ms) VALUES (NULL, 'manual', ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)`)
+          .run(t.partnerId, t.customerId, t.siteId, t.deviceId, t.title, t.priority, t.queue, t.coverage, now, now).lastInsertRowid,
+      );
+      this.event(id, now, actor, 'opened', t.description);
+      return this.get(id)!;
+    });
+  }
+
+  /** Resolves any ticket by id (a person closing it). */
+  resolveById(ticketId: number, now: number, actor: string, note: string): Ticket | undefined {
+    return this.db.transaction(() => {
+      const t = this.get(ticketId);
+      if (!t || t.status === 'resolved') return t;
+      this.setStatus.run('resolved', now, now, ticketId);
+      this.event(ticketId, now, actor, 'resolved', note);
+      return this.get(ticketId);
+    });
+  }
+
   /** Opens the one ticket of a cloud-partner incident (ECPS), or returns the open one. */
   openIncident(i: { dedupKey: string; title: string; note: string }, now: number): { ticket: Ticket; created: boolean } {
     return this.db.transaction(() => {

@@ -161,18 +161,18 @@ describe('alerting on the live stream', () => {
   });
 
   it('1,000 devices repeating a fault open 1,000 tickets, each once', async () => {
-    const ids = range(900).map((i) => `FLEET${String(i).padStart(4, '0')}`);
+    const ids = range(1000).map((i) => `FLEET${String(i).padStart(4, '0')}`);
     const sends: Promise<unknown>[] = [];
     for (let round = 0; round < 3; round++) {
-      for (const id of ids) sends.push(pub.publishAsync(`poly/v1/devices/${id}/status`, good(round, { fanRpm: 0 }), { qos: 1 }));
+      for (const id of ids) sends.push(pub.publishAsync(`poly/v1/devices/${id}/status`, good(100 + round, { fanRpm: 0 }), { qos: 1 }));
     }
     await Promise.all(sends);
     const count = () => Promise.resolve(service.alerting.tickets.list({ partnerId: 'p-test', status: 'open', limit: 1000 }).filter((t) => t.dedupKey?.startsWith('fan_stopped/FLEET')).length);
-    expect(await waitFor(count, (n) => n >= 900, 20_000, 200)).toBe(900);
+    expect(await waitFor(count, (n) => n >= 1000, 20_000, 200)).toBe(1000);
     const created = seen.filter((e) => e.type === 'ticket.created' && e.rule === 'fan_stopped' && e.deviceId?.startsWith('FLEET'));
-    expect(created).toHaveLength(900);
-    expect(new Set(created.map((e) => e.deviceId)).size).toBe(900);
-    expect(seen.filter((e) => e.type === 'alert.firing' && e.rule === 'fan_stopped' && e.deviceId?.startsWith('FLEET'))).toHaveLength(900);
+    expect(created).toHaveLength(1000);
+    expect(new Set(created.map((e) => e.deviceId)).size).toBe(1000);
+    expect(seen.filter((e) => e.type === 'alert.firing' && e.rule === 'fan_stopped' && e.deviceId?.startsWith('FLEET'))).toHaveLength(1000);
   });
 
   it('an unregistered device raises a coverage alert for the NOC', async () => {

@@ -21,6 +21,7 @@ describe('ticket follow-up: escalation, advance replacement, onsite', () => {
       { id: 'ESC0001' },
       { id: 'HW0001', model: 'Studio X70', coverage: { onsite: true } },
       { id: 'OLD0001', coverage: { until: '2020-01-31' } },
+      { id: 'BASIC001', coverage: { plan: 'basic' } },
     ]);
     writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s' }, { name: 'peripheral_failed', clearFor: '0s' }] }));
     // P2 (critical faults) on a fast clock: acknowledge within 1 s, Poly support after 3 s, specialist 3 s later.
@@ -103,5 +104,31 @@ describe('ticket follow-up: escalation, advance replacement, onsite', () => {
     expect(service.alerting.replacements.get(ticket!.id)).toBeUndefined();
     const note = service.alerting.tickets.history(ticket!.id).find((h) => h.type === 'replacement_not_eligible');
     expect(note?.body).toMatch(/No advance replacement: .*(expired|ended|2020-01-31)/);
+  });
+
+  it('answers on the clock of the device coverage: business hours without 24/7 coverage', async () => {
+    await send('BASIC001', status(0));
+    await send('BASIC001', status(1, { fanRpm: 0 }));
+    const ticket = await waitFor(async () => service.alerting.tickets.openFor('fan_stopped/BASIC001'), (t) => t !== undefined, 5000, 20);
+    expect(ticket!.priority).toBe('P2'); // 24x7 by policy, but the device has business-day coverage
+    const plan = JSON.parse(service.alerting.tickets.escalationOf(ticket!.id)!) as { calendar: { kind: string; timezone?: string } };
+    expect(plan.calendar).toMatchObject({ kind: 'business_hours', timezone: 'Europe/Berlin' });
+    const covered = service.alerting.tickets.openFor('fan_stopped/ESC0001') ?? service.alerting.tickets.list({ deviceId: 'ESC0001' }).find((t) => t.dedupKey === 'fan_stopped/ESC0001')!;
+    expect((JSON.parse(service.alerting.tickets.escalationOf(covered.id)!) as { calendar: { kind: string } }).calendar.kind).toBe('24x7');
+  });
+
+  it('takes manual tickets and comments, audited and escalated like the others', () => {
+    const t = service.alerting.openManualTicket(
+      { partnerId: 'p-test', customerId: 'c-test', siteId: 's-test', deviceId: 'ESC0001', title: 'Echo in room 4 during Teams calls', priority: 'P3', queue: 'partner_l1', coverage: 'covered', description: 'Reported by the customer by phone' },
+      'ops@acme',
+    );
+    expect(t).toMatchObject({ kind: 'manual', dedupKey: null, status: 'open' });
+    service.alerting.escalation.comment(t.id, 'ops@acme', 'Asked for a call log', Date.now());
+    expect(service.alerting.tickets.history(t.id).map((h) => [h.type, h.actor, h.body])).toEqual([
+      ['opened', 'ops@acme', 'Reported by the customer by phone'],
+      ['comment', 'ops@acme', 'Asked for a call log'],
+    ]);
+    expect(service.alerting.tickets.escalationOf(t.id)).not.toBeNull();
+    expect(service.alerting.audit.query({ subject: `ticket:${t.id}` }).map((e) => e.action)).toEqual(['ticket.opened', 'ticket.comment']);
   });
 });
