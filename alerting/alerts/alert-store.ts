@@ -62,6 +62,21 @@ const toRecord = (r: Row): AlertRecord => ({
   incidentId: r.incident_id,
 });
 
+/** Firing alerts grouped by what they have in common: one line on a NOC wall instead of hundreds. */
+export interface AlertGroup {
+  /** partner/customer/site/rule; `-` for what an alert does not have (unregistered devices). */
+  key: string;
+  partnerId: string | null;
+  customerId: string | null;
+  siteId: string | null;
+  rule: string;
+  severity: Severity;
+  firing: number;
+  /** Up to 20 device ids, for a first look. */
+  devices: string[];
+  since: number;
+}
+
 export class AlertStore {
   private readonly upsertFiring: Statement;
   private readonly markResolved: Statement;
@@ -131,6 +146,29 @@ export class AlertStore {
 
   allFiring(): AlertRecord[] {
     return this.firing.all().map(toRecord);
+  }
+
+  /** Firing alerts grouped by partner, customer, site and rule (a partner sees only its own). */
+  groups(filter: { partnerId?: string } = {}): AlertGroup[] {
+    const rows = this.db
+      .prepare<{ partner_id: string | null; customer_id: string | null; site_id: string | null; rule: string; severity: Severity; firing: number; devices: string | null; since: number }>(
+        `SELECT partner_id, customer_id, site_id, rule, severity, COUNT(*) AS firing,
+                GROUP_CONCAT(device_id) AS devices, MIN(started_ms) AS since
+         FROM alerts WHERE state = 'firing' ${filter.partnerId !== undefined ? 'AND partner_id = ?' : ''}
+         GROUP BY partner_id, customer_id, site_id, rule ORDER BY firing DESC, since LIMIT 1000`,
+      )
+      .all(...(filter.partnerId !== undefined ? [filter.partnerId] : []));
+    return rows.map((r) => ({
+      key: [r.partner_id ?? '-', r.customer_id ?? '-', r.site_id ?? '-', r.rule].join('/'),
+      partnerId: r.partner_id,
+      customerId: r.customer_id,
+      siteId: r.site_id,
+      rule: r.rule,
+      severity: r.severity,
+      firing: r.firing,
+      devices: (r.devices ?? '').split(',').filter(Boolean).slice(0, 20),
+      since: r.since,
+    }));
   }
 
   list(filter: { partnerId?: string; state?: 'firing' | 'resolved'; deviceId?: string; limit?: number } = {}): AlertRecord[] {

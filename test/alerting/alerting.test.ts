@@ -173,6 +173,11 @@ describe('alerting on the live stream', () => {
     expect(created).toHaveLength(1000);
     expect(new Set(created.map((e) => e.deviceId)).size).toBe(1000);
     expect(seen.filter((e) => e.type === 'alert.firing' && e.rule === 'fan_stopped' && e.deviceId?.startsWith('FLEET'))).toHaveLength(1000);
+    // grouped, they are one line: same partner, customer, site and rule
+    const group = service.alerting.alerts.groups({ partnerId: 'p-test' }).find((g) => g.rule === 'fan_stopped');
+    expect(group).toMatchObject({ key: 'p-test/c-test/s-test/fan_stopped', firing: 1000, severity: 'critical' });
+    expect(group!.devices).toHaveLength(20);
+    expect(service.alerting.alerts.groups({ partnerId: 'p-other' })).toEqual([]);
   });
 
   it('an unregistered device raises a coverage alert for the NOC', async () => {
