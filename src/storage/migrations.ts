@@ -208,6 +208,54 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX silences_ends ON silences(ends_ms);
   `,
+
+  // 5: partner API: outbound webhooks with their delivery log, and network-tool runs on devices.
+  `
+  CREATE TABLE webhooks (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner_id  TEXT NOT NULL REFERENCES partners(id),
+    url         TEXT NOT NULL,
+    secret      TEXT NOT NULL,             -- HMAC key; shown once when created
+    events      TEXT NOT NULL,             -- JSON array of event names, e.g. ["alert.firing","ticket.created"]
+    enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_ms  INTEGER NOT NULL
+  );
+  CREATE INDEX webhooks_partner ON webhooks(partner_id);
+
+  CREATE TABLE webhook_deliveries (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id    INTEGER NOT NULL REFERENCES webhooks(id),
+    event_id      TEXT NOT NULL,
+    event         TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_try_ms   INTEGER,
+    last_status   INTEGER,                 -- HTTP status of the last attempt, NULL if no answer
+    last_error    TEXT,
+    created_ms    INTEGER NOT NULL,
+    updated_ms    INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_try_ms);
+  CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
+
+  CREATE TABLE diagnostics (
+    id            TEXT PRIMARY KEY,        -- also the command id sent to the device
+    device_id     TEXT NOT NULL,
+    partner_id    TEXT,
+    customer_id   TEXT,
+    tool          TEXT NOT NULL CHECK (tool IN ('ping', 'traceroute', 'dns', 'bandwidth', 'port')),
+    target        TEXT NOT NULL,
+    params        TEXT NOT NULL,           -- JSON
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'error', 'timeout')),
+    steps         TEXT NOT NULL,           -- JSON array of the device's replies, in seq order
+    result        TEXT,                    -- JSON: the final reply's data
+    requested_by  TEXT NOT NULL,
+    created_ms    INTEGER NOT NULL,
+    finished_ms   INTEGER
+  );
+  CREATE INDEX diagnostics_device ON diagnostics(device_id, created_ms);
+  `,
 ];
 
 export interface MigrationResult {
