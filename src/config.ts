@@ -30,6 +30,9 @@ export interface Config {
   escalationPolicies: string | undefined;
   /** A ticket resolved less than this long ago is reopened when its alert fires again. */
   ticketReopenWindow: string;
+  /** Requests per second per API token (sustained), and the burst allowed above it. */
+  apiRatePerSecond: number;
+  apiRateBurst: number;
   /** Customers losing the same cloud provider within the window that make a cloud-partner incident. */
   cloudIncidentMinCustomers: number;
   cloudIncidentWindow: string;
@@ -159,6 +162,8 @@ export function loadConfig(env: Env = process.env): Config {
     alertRules: optional(env, 'ALERT_RULES'),
     escalationPolicies: optional(env, 'ESCALATION_POLICIES'),
     ticketReopenWindow: shortDuration(env, 'TICKET_REOPEN_WINDOW', '24h'),
+    apiRatePerSecond: int(env, 'API_RATE_PER_SECOND', 20, 1, 100_000),
+    apiRateBurst: int(env, 'API_RATE_BURST', 100, 1, 1_000_000),
     cloudIncidentMinCustomers: int(env, 'CLOUD_INCIDENT_MIN_CUSTOMERS', 3, 2, 1000),
     cloudIncidentWindow: shortDuration(env, 'CLOUD_INCIDENT_WINDOW', '10m'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

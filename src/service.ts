@@ -20,6 +20,8 @@ import { readPolicyFile } from '../alerting/escalation/policy-file.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Config } from './config.js';
 import { opsRoutes } from './http/ops-routes.js';
+import { apiRouters } from './api/api-router.js';
+import { VERSION } from './version.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { DeadLetterStore } from './storage/dead-letters.js';
@@ -150,6 +152,10 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
         { name: 'influxdb', check: async () => schemaReady.done && writer.storeHealthy && (await store.ping(1000)) },
         { name: 'database', check: () => db.ping() },
       ]),
+      ...apiRouters({ registry, liveState, alerting, deadLetters: deadLetterStore, clock: Date.now }, log, {
+        rateLimit: { perSecond: config.apiRatePerSecond, burst: config.apiRateBurst },
+        version: VERSION,
+      }),
     ],
     config.port,
     config.host,

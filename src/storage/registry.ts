@@ -286,6 +286,18 @@ export class Registry {
 
   // ---- devices ---------------------------------------------------------------------------------
 
+  /** Devices page by page, filtered in SQL (the partner scope of an API caller goes here). */
+  listDevices(f: { partnerId?: string; customerId?: string; siteId?: string; limit: number; offset: number }): DeviceRecord[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (f.partnerId !== undefined) (where.push('c.partner_id = ?'), params.push(f.partnerId));
+    if (f.customerId !== undefined) (where.push('s.customer_id = ?'), params.push(f.customerId));
+    if (f.siteId !== undefined) (where.push('d.site_id = ?'), params.push(f.siteId));
+    params.push(f.limit, f.offset);
+    const sql = `${DEVICE_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY d.id LIMIT ? OFFSET ?`;
+    return this.db.prepare<DeviceRow>(sql).all(...params).map(toDevice);
+  }
+
   /** Every registered device with its tenant and coverage, in one query. Keyed by deviceId. */
   deviceTenants(): Map<string, DeviceTenant> {
     const map = new Map<string, DeviceTenant>();

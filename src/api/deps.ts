@@ -1,0 +1,13 @@
+// What the API routes read and act on; wired in src/service.ts.
+import type { LiveState } from '../../collector/device-state.js';
+import type { Alerting } from '../../alerting/index.js';
+import type { DeadLetterStore } from '../storage/dead-letters.js';
+import type { Registry } from '../storage/registry.js';
+
+export interface ApiDeps {
+  registry: Registry;
+  liveState: LiveState;
+  alerting: Alerting;
+  deadLetters: DeadLetterStore;
+  clock: () => number;
+}

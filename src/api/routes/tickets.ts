@@ -1,0 +1,183 @@
+// Tickets: create, list, read with history, acknowledge, comment, escalate, resolve; the advance
+// replacement shipment of a ticket and its onsite visit.
+import { z } from 'zod';
+import type { Ticket as TicketRecord } from '../../../alerting/tickets/ticket-store.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, badRequest, notFound } from '../errors.js';
+import { canSee, partnerScope, type Principal } from '../principal.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import { Id, NumericIdParams, Ticket, TicketEvent } from '../schemas.js';
+
+const Replacement = z.object({
+  id: z.number(),
+  ticketId: z.number(),
+  deviceId: z.string(),
+  fault: z.string(),
+  status: z.string(),
+  shipBy: z.string(),
+  deliverBy: z.string(),
+  reason: z.string(),
+  freight: z.string(),
+  history: z.array(z.object({ status: z.string(), at: z.string(), by: z.string() })),
+});
+
+export function ticketRoutes(d: ApiDeps): AnyRoute[] {
+  const a = d.alerting;
+  const visible = (p: Principal, id: number): TicketRecord => {
+    const t = a.tickets.get(id);
+    if (!t || !canSee(p, t.partnerId)) throw notFound(`ticket ${id}`);
+    return t;
+  };
+  const announce = (t: TicketRecord, change: string) => a.events.emit('ticket.updated', { ...a.events.meta(d.clock(), t), ticket: t, change });
+  const replacementView = (ticketId: number) => {
+    const r = a.replacements.get(ticketId);
+    if (!r) return null;
+    return { id: r.id, ticketId: r.ticketId, deviceId: r.deviceId, fault: r.fault, status: r.status, shipBy: r.shipBy, deliverBy: r.deliverBy, reason: r.reason, freight: r.shipment.freight, history: r.shipment.history.map((h) => ({ status: h.status, at: new Date(h.at).toISOString(), by: h.by })) };
+  };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/tickets',
+      tag: 'tickets',
+      summary: 'Tickets, newest first',
+      query: z.object({ status: z.enum(['open', 'acknowledged', 'escalated', 'resolved']).optional(), deviceId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      response: z.object({ items: z.array(Ticket) }),
+      handler: ({ principal, query }) => ({ items: a.tickets.list({ partnerId: partnerScope(principal), status: query.status, deviceId: query.deviceId, limit: query.limit }) }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/tickets/:id',
+      tag: 'tickets',
+      summary: 'A ticket with its history, replacement shipment and onsite visit',
+      params: NumericIdParams,
+      response: Ticket.extend({ history: z.array(TicketEvent), replacement: Replacement.nullable() }),
+      handler: ({ principal, params }) => ({ ...visible(principal, params.id), history: a.tickets.history(params.id), replacement: replacementView(params.id) }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/tickets',
+      tag: 'tickets',
+      summary: 'Open a ticket by hand (for a device or a customer)',
+      body: z.object({ deviceId: Id.optional(), customerId: Id.optional(), title: z.string().min(3).max(200), description: z.string().max(5000).default(''), priority: z.enum(['P1', 'P2', 'P3', 'P4']).default('P3') }),
+      response: Ticket,
+      status: 201,
+      handler: ({ principal, body }) => {
+        let partnerId: string | null = null;
+        let customerId: string | null = null;
+        let siteId: string | null = null;
+        let coverage: 'covered' | 'uncovered' | 'unknown' = 'unknown';
+        if (body.deviceId) {
+          const dev = d.registry.getDevice(body.deviceId);
+          if (!dev || !canSee(principal, dev.partnerId)) throw notFound(`device ${body.deviceId}`);
+          ({ partnerId, customerId, siteId } = dev);
+          const today = new Date(d.clock()).toISOString().slice(0, 10);
+          coverage = dev.coverage.until === null || dev.coverage.until >= today ? 'covered' : 'uncovered';
+        } else if (body.customerId) {
+          const c = d.registry.getCustomer(body.customerId);
+          if (!c || !canSee(principal, c.partnerId)) throw notFound(`customer ${body.customerId}`);
+          ({ partnerId } = c);
+          customerId = c.id;
+        } else if (principal.role !== 'noc') {
+          throw badRequest('body: give deviceId or customerId');
+        }
+        return a.openManualTicket({ partnerId, customerId, siteId, deviceId: body.deviceId ?? null, title: body.title, priority: body.priority, queue: partnerId ? 'partner_l1' : 'noc', coverage, description: body.description || body.title }, principal.name);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/tickets/:id/acknowledge',
+      tag: 'tickets',
+      summary: 'Acknowledge a ticket, with a comment',
+      params: NumericIdParams,
+      body: z.object({ comment: z.string().min(1).max(5000) }),
+      response: Ticket,
+      handler: ({ principal, params, body }) => {
+        const t = visible(principal, params.id);
+        if (t.status === 'resolved') throw new ApiError(409, 'conflict', 'the ticket is resolved');
+        return a.escalation.acknowledge(params.id, principal.name, body.comment, d.clock());
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/tickets/:id/comments',
+      tag: 'tickets',
+      summary: 'Comment on a ticket',
+      params: NumericIdParams,
+      body: z.object({ body: z.string().min(1).max(5000) }),
+      response: Ticket,
+      status: 201,
+      handler: ({ principal, params, body }) => {
+        visible(principal, params.id);
+        return a.escalation.comment(params.id, principal.name, body.body, d.clock())!;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/tickets/:id/escalate',
+      tag: 'tickets',
+      summary: 'Escalate a ticket to Poly support or a Poly specialist now',
+      params: NumericIdParams,
+      body: z.object({ level: z.enum(['poly_support', 'poly_specialist']), comment: z.string().min(1).max(5000) }),
+      response: Ticket,
+      handler: ({ principal, params, body }) => {
+        const t = visible(principal, params.id);
+        if (t.status === 'resolved') throw new ApiError(409, 'conflict', 'the ticket is resolved');
+        const now = d.clock();
+        const updated = a.tickets.escalateTo(params.id, body.level, now);
+        a.tickets.event(params.id, now, principal.name, 'escalated', body.comment, { level: body.level });
+        a.audit.append({ actor: principal.name, action: 'ticket.escalated', subject: `ticket:${params.id}`, partnerId: t.partnerId, data: { level: body.level, manual: true } });
+        announce(updated, 'escalated');
+        return updated;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/tickets/:id/resolve',
+      tag: 'tickets',
+      summary: 'Resolve a ticket',
+      params: NumericIdParams,
+      body: z.object({ comment: z.string().min(1).max(5000) }),
+      response: Ticket,
+      handler: ({ principal, params, body }) => {
+        visible(principal, params.id);
+        const now = d.clock();
+        const t = a.tickets.resolveById(params.id, now, principal.name, body.comment)!;
+        a.escalation.resolved(t, now);
+        a.audit.append({ actor: principal.name, action: 'ticket.resolved', subject: `ticket:${params.id}`, partnerId: t.partnerId, data: { comment: body.comment } });
+        announce(t, 'resolved');
+        return t;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/tickets/:id/replacement',
+      tag: 'tickets',
+      summary: 'The advance replacement shipment of a ticket',
+      params: NumericIdParams,
+      response: Replacement,
+      handler: ({ principal, params }) => {
+        visible(principal, params.id);
+        const r = replacementView(params.id);
+        if (!r) throw notFound(`replacement of ticket ${params.id}`);
+        return r;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/tickets/:id/replacement',
+      tag: 'tickets',
+      summary: 'Move the shipment on: shipped, delivered, installed (confirmed by the partner), faulty part returned, or cancelled',
+      params: NumericIdParams,
+      body: z.object({ event: z.enum(['ship', 'deliver', 'install', 'return', 'cancel']), data: z.record(z.string(), z.string().max(200)).optional() }),
+      response: Replacement,
+      handler: ({ principal, params, body }) => {
+        visible(principal, params.id);
+        const res = a.replacements.advance(params.id, { type: body.event, at: new Date(d.clock()), by: principal.name, ...(body.data ? { data: body.data } : {}) });
+        if (res.error === 'this ticket has no replacement') throw notFound(`replacement of ticket ${params.id}`);
+        if (res.error) throw new ApiError(409, 'conflict', res.error);
+        return replacementView(params.id)!;
+      },
+    }),
+  ];
+}
