@@ -1,6 +1,7 @@
 // Alert states in the relational store: what is firing survives a restart, and `notified_state`
 // (the notification log) says what was already sent, so a restart does not send it again.
 import type { Database, Statement } from '../../src/storage/database.js';
+import { whereEquals } from '../../src/storage/where.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -172,12 +173,7 @@ export class AlertStore {
   }
 
   list(filter: { partnerId?: string; state?: 'firing' | 'resolved'; deviceId?: string; limit?: number } = {}): AlertRecord[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.partnerId !== undefined) (where.push('partner_id = ?'), params.push(filter.partnerId));
-    if (filter.state !== undefined) (where.push('state = ?'), params.push(filter.state));
-    if (filter.deviceId !== undefined) (where.push('device_id = ?'), params.push(filter.deviceId));
-    params.push(Math.min(filter.limit ?? 100, 1000));
-    return this.db.prepare<Row>(`SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY updated_ms DESC LIMIT ?`).all(...params).map(toRecord);
+    const w = whereEquals([['partner_id', filter.partnerId], ['state', filter.state], ['device_id', filter.deviceId]]);
+    return this.db.prepare<Row>(`SELECT * FROM alerts ${w.sql} ORDER BY updated_ms DESC LIMIT ?`).all(...w.params, Math.min(filter.limit ?? 100, 1000)).map(toRecord);
   }
 }

@@ -1,9 +1,7 @@
 // The rules in force: shipped defaults, changed and extended by a rules file, with per-partner
 // overrides. Every partner's list has the same rules at the same positions (only parameters and
 // `enabled` differ), so per-device rule state can be an array indexed by rule position.
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readSettingsFile } from '../../src/settings-file.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { parseDuration, RuleSchema, RulesFileSchema, type Rule, type RuleSpec, type RulesFile } from './rule-schema.js';
 
@@ -28,16 +26,7 @@ export class RuleSet {
 
   static fromFile(path: string | undefined): RuleSet {
     if (!path) return RuleSet.from({ rules: [], partners: {} });
-    const text = readFileSync(path, 'utf8');
-    let data: unknown;
-    try {
-      data = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
-    } catch (err) {
-      throw new Error(`${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-    }
-    const parsed = RulesFileSchema.safeParse(data ?? {});
-    if (!parsed.success) throw new Error(`${path}: ${formatIssue(parsed.error.issues[0])}`);
-    return RuleSet.from(parsed.data, path);
+    return RuleSet.from(readSettingsFile(path, RulesFileSchema), path);
   }
 
   static from(file: RulesFile, source = 'rules'): RuleSet {

@@ -1,6 +1,7 @@
 // Tickets in the relational store. An alert opens at most one open ticket per dedup key, whatever
 // races: the unique index tickets_open_dedup refuses a second, and the loser annotates the winner.
 import type { Database, Statement } from '../../src/storage/database.js';
+import { whereEquals } from '../../src/storage/where.js';
 
 export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
 export type TicketStatus = 'open' | 'acknowledged' | 'escalated' | 'resolved';
@@ -247,13 +248,7 @@ export class TicketStore {
   }
 
   list(filter: { partnerId?: string; status?: TicketStatus; deviceId?: string; limit?: number } = {}): Ticket[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.partnerId !== undefined) (where.push('partner_id = ?'), params.push(filter.partnerId));
-    if (filter.status !== undefined) (where.push('status = ?'), params.push(filter.status));
-    if (filter.deviceId !== undefined) (where.push('device_id = ?'), params.push(filter.deviceId));
-    params.push(Math.min(filter.limit ?? 100, 1000));
-    const sql = `SELECT * FROM tickets ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    return this.db.prepare<Row>(sql).all(...params).map(toTicket);
+    const w = whereEquals([['partner_id', filter.partnerId], ['status', filter.status], ['device_id', filter.deviceId]]);
+    return this.db.prepare<Row>(`SELECT * FROM tickets ${w.sql} ORDER BY id DESC LIMIT ?`).all(...w.params, Math.min(filter.limit ?? 100, 1000)).map(toTicket);
   }
 }
