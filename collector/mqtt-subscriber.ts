@@ -93,6 +93,11 @@ export class MqttSubscriber {
     this.client.connect();
   }
 
+  /** Publishes to devices (commands), QoS 1, on the collector's own connection. */
+  async publish(topic: string, payload: string): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos: 1 });
+  }
+
   /** Stops taking messages; anything not yet acknowledged stays queued in the broker. */
   async stop(): Promise<void> {
     await this.client.endAsync(false);

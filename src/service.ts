@@ -22,6 +22,9 @@ import type { Config } from './config.js';
 import { opsRoutes } from './http/ops-routes.js';
 import { apiRouters } from './api/api-router.js';
 import { VERSION } from './version.js';
+import { webhookRoutes } from './api/routes/webhooks.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { DeadLetterStore } from './storage/dead-letters.js';
@@ -43,6 +46,7 @@ export interface Service {
   store: Influx1Store;
   journal: Journal;
   alerting: Alerting;
+  webhooks: WebhookStore;
   /** Graceful stop: stop intake, write what the journal holds (bounded by deadlineMs), close. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -116,6 +120,11 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   });
   cleanups.push(() => alerting.stop());
 
+  const webhookStore = new WebhookStore(db);
+  const webhooks = new WebhookDispatcher({ db, store: webhookStore, events: alerting.events, log });
+  webhooks.start();
+  cleanups.push(() => webhooks.stop());
+
   const store = new Influx1Store({
     url: config.influxUrl,
     database: config.influxDb,
@@ -155,6 +164,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
       ...apiRouters({ registry, liveState, alerting, deadLetters: deadLetterStore, clock: Date.now }, log, {
         rateLimit: { perSecond: config.apiRatePerSecond, burst: config.apiRateBurst },
         version: VERSION,
+        extraRoutes: webhookRoutes({ registry, liveState, alerting, deadLetters: deadLetterStore, clock: Date.now, webhooks: webhookStore }),
       }),
     ],
     config.port,
@@ -176,10 +186,12 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     store,
     journal,
     alerting,
+    webhooks: webhookStore,
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
         await subscriber.stop();
         alerting.stop();
+        await webhooks.stop();
         schemaReady.cancel();
         const { drained } = await writer.stop(deadlineMs);
         if (!drained) log.warn({ pendingBytes: journal.pendingBytes }, 'stopped with points still in the journal; they are written at the next start');
