@@ -24,6 +24,7 @@ import { apiRouters } from './api/api-router.js';
 import { VERSION } from './version.js';
 import { webhookRoutes } from './api/routes/webhooks.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { attachStreams, type Streams } from './streams/socket-server.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { openDatabase, type Database } from './storage/database.js';
@@ -47,6 +48,7 @@ export interface Service {
   journal: Journal;
   alerting: Alerting;
   webhooks: WebhookStore;
+  streams: Streams;
   /** Graceful stop: stop intake, write what the journal holds (bounded by deadlineMs), close. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -171,6 +173,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     config.host,
   );
   log.info({ url: http.url }, 'HTTP listening');
+  const streams = attachStreams({ httpServer: http.server, registry, ingest: events, alertEvents: alerting.events, log });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -187,11 +190,13 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     journal,
     alerting,
     webhooks: webhookStore,
+    streams,
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
         await subscriber.stop();
         alerting.stop();
         await webhooks.stop();
+        await streams.close();
         schemaReady.cancel();
         const { drained } = await writer.stop(deadlineMs);
         if (!drained) log.warn({ pendingBytes: journal.pendingBytes }, 'stopped with points still in the journal; they are written at the next start');
