@@ -156,6 +156,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   subscriber.start();
   cleanups.push(() => subscriber.stop());
 
+  const apiDeps = { registry, liveState, alerting, deadLetters: deadLetterStore, telemetry: store, clock: Date.now };
   const http: HttpServer = await startHttpServer(
     [
       opsRoutes(metricsRegistry, [
@@ -163,10 +164,10 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
         { name: 'influxdb', check: async () => schemaReady.done && writer.storeHealthy && (await store.ping(1000)) },
         { name: 'database', check: () => db.ping() },
       ]),
-      ...apiRouters({ registry, liveState, alerting, deadLetters: deadLetterStore, clock: Date.now }, log, {
+      ...apiRouters(apiDeps, log, {
         rateLimit: { perSecond: config.apiRatePerSecond, burst: config.apiRateBurst },
         version: VERSION,
-        extraRoutes: webhookRoutes({ registry, liveState, alerting, deadLetters: deadLetterStore, clock: Date.now, webhooks: webhookStore }),
+        extraRoutes: webhookRoutes({ ...apiDeps, webhooks: webhookStore }),
       }),
     ],
     config.port,

@@ -110,6 +110,17 @@ export class ReplacementService {
     return r && toReplacement(r);
   }
 
+  /** Replacements of a device, newest first (its timeline). */
+  forDevice(deviceId: string): Replacement[] {
+    return this.d.db.prepare<Row>(`SELECT * FROM replacements WHERE device_id = ? ORDER BY id DESC LIMIT 100`).all(deviceId).map(toReplacement);
+  }
+
+  /** The onsite visit of a ticket, if one was proposed. */
+  onsite(ticketId: number): { id: number; ticketId: number; deviceId: string; status: string; reason: string; createdMs: number; updatedMs: number } | undefined {
+    const r = this.d.db.prepare<{ id: number; ticket_id: number; device_id: string; status: string; reason: string; created_ms: number; updated_ms: number }>(`SELECT * FROM onsite_visits WHERE ticket_id = ?`).get(ticketId);
+    return r && { id: r.id, ticketId: r.ticket_id, deviceId: r.device_id, status: r.status, reason: r.reason, createdMs: r.created_ms, updatedMs: r.updated_ms };
+  }
+
   /** Moves a shipment on (shipped, delivered, installed by the partner, faulty part returned). */
   advance(ticketId: number, event: ShipmentEvent): { replacement?: Replacement; error?: string } {
     const current = this.get(ticketId);

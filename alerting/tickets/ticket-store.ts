@@ -25,6 +25,8 @@ export interface Ticket {
   resolvedMs: number | null;
   reopened: number;
   acknowledgedMs: number | null;
+  /** The person who owns it, once assigned. */
+  owner: string | null;
 }
 
 export interface TicketEvent {
@@ -71,6 +73,7 @@ interface Row {
   resolved_ms: number | null;
   reopened: number;
   acknowledged_ms: number | null;
+  owner: string | null;
   escalation: string | null;
   next_wake_ms: number | null;
 }
@@ -93,6 +96,7 @@ const toTicket = (r: Row): Ticket => ({
   resolvedMs: r.resolved_ms,
   reopened: r.reopened,
   acknowledgedMs: r.acknowledged_ms,
+  owner: r.owner,
 });
 
 export class TicketStore {
@@ -239,6 +243,11 @@ export class TicketStore {
   /** Moves a ticket to another queue (an escalation level), marking it escalated unless acknowledged. */
   escalateTo(ticketId: number, queue: string, now: number): Ticket {
     this.db.prepare(`UPDATE tickets SET queue = ?, status = CASE WHEN status = 'open' THEN 'escalated' ELSE status END, updated_ms = ? WHERE id = ?`).run(queue, now, ticketId);
+    return this.get(ticketId)!;
+  }
+
+  assign(ticketId: number, owner: string, now: number): Ticket {
+    this.db.prepare(`UPDATE tickets SET owner = ?, updated_ms = ? WHERE id = ?`).run(owner, now, ticketId);
     return this.get(ticketId)!;
   }
 

@@ -3,11 +3,14 @@ import type { LiveState } from '../../collector/device-state.js';
 import type { Alerting } from '../../alerting/index.js';
 import type { DeadLetterStore } from '../storage/dead-letters.js';
 import type { Registry } from '../storage/registry.js';
+import type { Influx1Store } from '../telemetry/influx1.js';
 
 export interface ApiDeps {
   registry: Registry;
   liveState: LiveState;
   alerting: Alerting;
   deadLetters: DeadLetterStore;
+  /** A device's telemetry summary from InfluxDB (its timeline). */
+  telemetry: Pick<Influx1Store, 'deviceSummary'>;
   clock: () => number;
 }

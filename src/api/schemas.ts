@@ -48,6 +48,7 @@ export const Ticket = z.object({
   resolvedMs: z.number().nullable(),
   acknowledgedMs: z.number().nullable(),
   reopened: z.number(),
+  owner: z.string().nullable(),
 });
 
 export const TicketEvent = z.object({ id: z.number(), tsMs: z.number(), actor: z.string(), type: z.string(), body: z.string(), data: z.record(z.string(), z.unknown()).nullable() });

@@ -256,6 +256,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX diagnostics_device ON diagnostics(device_id, created_ms);
   `,
+
+  // 6: who owns a ticket (assigned by a person).
+  `
+  ALTER TABLE tickets ADD COLUMN owner TEXT;
+  `,
 ];
 
 export interface MigrationResult {

@@ -1,6 +1,6 @@
 // InfluxDB 1.x adapter on node-influx (the `influx` package), which speaks the 1.x HTTP API
 // that the Debian influxdb 1.6 serves. Schema of CONTRACT section 3, documented in docs/influxdb.md.
-import { InfluxDB, type ISingleHostConfig } from 'influx';
+import { escape, InfluxDB, type ISingleHostConfig } from 'influx';
 // node-influx's writePoints wants point objects; the journal already holds line protocol, so writes
 // go through its connection pool (the same one writePoints uses) with the lines as the body.
 import { Pool } from 'influx/lib/src/pool.js';
@@ -12,6 +12,19 @@ export interface Influx1Options {
   rawRetention: string;
   rollupRetention: string;
   requestTimeoutMs?: number;
+}
+
+export interface DeviceTelemetrySummary {
+  sinceMs: number;
+  snapshots: number;
+  tempC: { mean: number | null; max: number | null };
+  cpuPct: { mean: number | null };
+  lossPct: { max: number | null };
+  rttMs: { max: number | null };
+  mos: { min: number | null };
+  lastFirmware: string | null;
+  lastSeenMs: number | null;
+  events: Array<{ ts: number; type: string; severity: string; code: string | null; component: string | null }>;
 }
 
 export const RAW_POLICY = 'raw';
@@ -86,6 +99,35 @@ export class Influx1Store implements TelemetryStore {
       if (status === 400) throw new RejectedWriteError((err as Error).message);
       throw err;
     }
+  }
+
+  /** A device's telemetry over a window, for its timeline: counts, means and extremes, firmware seen. */
+  async deviceSummary(deviceId: string, sinceMs: number): Promise<DeviceTelemetrySummary> {
+    const dev = escape.stringLit(deviceId);
+    const since = `${Math.trunc(sinceMs)}ms`;
+    const [agg] = await this.influx.query<Record<string, number | null>>(
+      `SELECT count("seq") AS snapshots, mean("temp_c") AS temp_mean, max("temp_c") AS temp_max, mean("cpu_pct") AS cpu_mean, max("loss_pct") AS loss_max, max("rtt_ms") AS rtt_max, min("mos") AS mos_min
+       FROM "device_status" WHERE "device" = ${dev} AND time >= ${since}`,
+    );
+    const firmware = await this.influx.query<{ time: { getTime(): number }; firmware: string }>(
+      `SELECT "firmware" FROM "device_status" WHERE "device" = ${dev} AND time >= ${since} ORDER BY time DESC LIMIT 1`,
+    );
+    const events = await this.influx.query<{ time: { getTime(): number }; type: string; severity: string; code: string | null; component: string | null }>(
+      `SELECT "type", "severity", "code", "component" FROM "device_event" WHERE "device" = ${dev} AND time >= ${since} ORDER BY time DESC LIMIT 50`,
+    );
+    const round = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v * 100) / 100);
+    return {
+      sinceMs,
+      snapshots: agg?.snapshots ?? 0,
+      tempC: { mean: round(agg?.temp_mean), max: round(agg?.temp_max) },
+      cpuPct: { mean: round(agg?.cpu_mean) },
+      lossPct: { max: round(agg?.loss_max) },
+      rttMs: { max: round(agg?.rtt_max) },
+      mos: { min: round(agg?.mos_min) },
+      lastFirmware: firmware[0]?.firmware ?? null,
+      lastSeenMs: firmware[0] ? firmware[0].time.getTime() : null,
+      events: events.map((e) => ({ ts: e.time.getTime(), type: e.type, severity: e.severity, code: e.code ?? null, component: e.component ?? null })),
+    };
   }
 
   async ping(timeoutMs: number): Promise<boolean> {

@@ -100,6 +100,10 @@ describe('partner API: who may see and do what', () => {
     ['POST', '/api/v1/devices', { id: 'DEVA2', model: 'CCX 600', siteId: 's-a', coverage: { plan: 'poly-plus', until: null, onsite: false } }, 201, 403, 404, 201],
     ['GET', '/api/v1/dead-letters', undefined, 403, 403, 403, 200],
     ['GET', '/api/v1/software/catalog', undefined, 200, 200, 200, 200],
+    ['GET', '/api/v1/documents?model=Studio%20X50', undefined, 200, 200, 200, 200],
+    ['GET', '/api/v1/devices/DEVA1/timeline', undefined, 200, 200, 404, 200],
+    ['POST', `/api/v1/tickets/${ticketA}/assign`, { owner: 'alice' }, 200, 200, 404, 200],
+    ['GET', `/api/v1/tickets/${ticketA}/onsite`, undefined, 404, 404, 404, 404], // no onsite option on this device
   ];
 
   it('answers each role on partner A resources as it may: B gets 404 (never A data), roles get 403', async () => {
@@ -143,6 +147,20 @@ describe('partner API: who may see and do what', () => {
     expect((t.json.history as Array<{ type: string }>).map((h) => h.type)).toEqual(expect.arrayContaining(['acknowledged', 'escalated', 'replacement_shipped', 'resolved']));
     const illegal = await call(TOKENS.aUser, 'POST', `/api/v1/tickets/${ticketA}/replacement`, { event: 'install' });
     expect(illegal.status).toBe(409);
+  });
+
+  it('gives one timeline per device: telemetry from InfluxDB, alerts, tickets, replacement, firmware', async () => {
+    const t = await waitFor(
+      async () => (await call(TOKENS.aUser, 'GET', '/api/v1/devices/DEVA1/timeline?hours=2')).json as { telemetry: { snapshots: number } | null; alerts: unknown[]; tickets: unknown[]; replacements: unknown[]; firmware: Record<string, unknown> },
+      (x) => (x.telemetry?.snapshots ?? 0) >= 1,
+      10_000,
+      200,
+    );
+    expect(t.telemetry).toMatchObject({ snapshots: 1, lastFirmware: '4.1.0.123' });
+    expect(t.firmware).toEqual({ current: '4.1.0.123', minimum: '4.0.0', belowMinimum: false });
+    expect(t.alerts.length).toBeGreaterThanOrEqual(1);
+    expect(t.tickets.length).toBeGreaterThanOrEqual(1);
+    expect(t.replacements).toHaveLength(1); // the fan fault on a covered device
   });
 
   it('answers malformed and oversized input with a 4xx and a reason, never a 500', async () => {

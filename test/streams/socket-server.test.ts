@@ -108,6 +108,7 @@ async function startRig(extra: Partial<AttachStreamsOptions> = {}): Promise<Rig>
         resolvedMs: null,
         reopened: 0,
         acknowledgedMs: null,
+    owner: null,
       };
       if (change === undefined) alerts.emit('ticket.created', { ...alerts.meta(now, w), ticket });
       else alerts.emit('ticket.updated', { ...alerts.meta(now, w), ticket, change });

@@ -147,6 +147,7 @@ export function ticket(partnerId: string | null, deviceId: string | null, id = 7
     resolvedMs: null,
     reopened: 0,
     acknowledgedMs: null,
+    owner: null,
   };
 }
 

@@ -1,6 +1,7 @@
 // Devices and the registry: register a product, list and read devices with their latest status
 // and open alerts, customers, sites, coverage lookup.
 import { z } from 'zod';
+import { compareVersions, MIN_FIRMWARE } from '../../../alerting/rules/firmware-catalog.js';
 import type { DeviceRecord } from '../../storage/registry.js';
 import type { ApiDeps } from '../deps.js';
 import { forbidden, notFound } from '../errors.js';
@@ -82,6 +83,40 @@ export function deviceRoutes(d: ApiDeps): AnyRoute[] {
         const r = visibleDevice(principal, params.id);
         const today = new Date(d.clock()).toISOString().slice(0, 10);
         return { deviceId: r.deviceId, coverage: r.coverage, covered: r.coverage.until === null || r.coverage.until >= today };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/devices/:id/timeline',
+      tag: 'devices',
+      summary: 'One timeline of a device: telemetry summary and events from InfluxDB, alerts, tickets, replacements, firmware against the catalog',
+      params: IdParams,
+      query: z.object({ hours: z.coerce.number().int().min(1).max(24 * 30).default(24) }),
+      response: z.object({
+        deviceId: z.string(),
+        sinceMs: z.number(),
+        telemetry: z.record(z.string(), z.unknown()).nullable(),
+        firmware: z.object({ current: z.string().nullable(), minimum: z.string().nullable(), belowMinimum: z.boolean() }),
+        alerts: z.array(z.record(z.string(), z.unknown())),
+        tickets: z.array(z.record(z.string(), z.unknown())),
+        replacements: z.array(z.record(z.string(), z.unknown())),
+      }),
+      handler: async ({ principal, params, query }) => {
+        const r = visibleDevice(principal, params.id);
+        const sinceMs = d.clock() - query.hours * 3_600_000;
+        // InfluxDB down must not take the rest of the timeline with it.
+        const telemetry = await d.telemetry.deviceSummary(r.deviceId, sinceMs).catch(() => null);
+        const current = d.liveState.get(r.deviceId)?.lastStatus?.firmware ?? telemetry?.lastFirmware ?? null;
+        const minimum = MIN_FIRMWARE[r.model] ?? null;
+        return {
+          deviceId: r.deviceId,
+          sinceMs,
+          telemetry: telemetry as unknown as Record<string, unknown> | null,
+          firmware: { current, minimum, belowMinimum: current !== null && minimum !== null && compareVersions(current, minimum) < 0 },
+          alerts: d.alerting.alerts.list({ deviceId: r.deviceId, limit: 100 }).filter((x) => x.updatedMs >= sinceMs || x.state === 'firing') as unknown as Array<Record<string, unknown>>,
+          tickets: d.alerting.tickets.list({ deviceId: r.deviceId, limit: 100 }) as unknown as Array<Record<string, unknown>>,
+          replacements: d.alerting.replacements.forDevice(r.deviceId).map((x) => ({ id: x.id, ticketId: x.ticketId, fault: x.fault, status: x.status, shipBy: x.shipBy, deliverBy: x.deliverBy })),
+        };
       },
     }),
     defineRoute({

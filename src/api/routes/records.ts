@@ -1,6 +1,7 @@
 // Records people read: the audit log (their partner's), dead letters (noc), the software catalog.
 import { z } from 'zod';
 import { MIN_FIRMWARE } from '../../../alerting/rules/firmware-catalog.js';
+import { documentsFor } from '../../catalog/documents.js';
 import type { ApiDeps } from '../deps.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { Id } from '../schemas.js';
@@ -42,6 +43,15 @@ export function recordRoutes(d: ApiDeps): AnyRoute[] {
           payload: l.payload.subarray(0, 4096).toString('utf8'),
         })),
       }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/documents',
+      tag: 'software',
+      summary: 'Documents metadata (datasheets, guides, release notes), for a model or all',
+      query: z.object({ model: z.string().max(64).optional() }),
+      response: z.object({ items: z.array(z.object({ id: z.string(), title: z.string(), kind: z.string(), language: z.string(), models: z.array(z.string()), version: z.string().nullable() })) }),
+      handler: ({ query }) => ({ items: documentsFor(query.model) }),
     }),
     defineRoute({
       method: 'get',

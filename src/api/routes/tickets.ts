@@ -133,6 +133,38 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'post',
+      path: '/tickets/:id/assign',
+      tag: 'tickets',
+      summary: 'Give a ticket an owner',
+      params: NumericIdParams,
+      body: z.object({ owner: z.string().min(1).max(100), comment: z.string().max(5000).optional() }),
+      response: Ticket,
+      handler: ({ principal, params, body }) => {
+        const t = visible(principal, params.id);
+        const now = d.clock();
+        const updated = a.tickets.assign(params.id, body.owner, now);
+        a.tickets.event(params.id, now, principal.name, 'assigned', body.comment ?? `Assigned to ${body.owner}`, { owner: body.owner });
+        a.audit.append({ actor: principal.name, action: 'ticket.assigned', subject: `ticket:${params.id}`, partnerId: t.partnerId, data: { owner: body.owner } });
+        announce(updated, 'assigned');
+        return updated;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/tickets/:id/onsite',
+      tag: 'tickets',
+      summary: 'The onsite visit proposed for a ticket (where location, product and coverage allow)',
+      params: NumericIdParams,
+      response: z.object({ id: z.number(), ticketId: z.number(), deviceId: z.string(), status: z.string(), reason: z.string(), createdMs: z.number(), updatedMs: z.number() }),
+      handler: ({ principal, params }) => {
+        visible(principal, params.id);
+        const v = a.replacements.onsite(params.id);
+        if (!v) throw notFound(`onsite visit of ticket ${params.id}`);
+        return v;
+      },
+    }),
+    defineRoute({
+      method: 'post',
       path: '/tickets/:id/resolve',
       tag: 'tickets',
       summary: 'Resolve a ticket',
