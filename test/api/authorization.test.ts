@@ -6,6 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Service } from '../../src/service.js';
+import { writeTwoPartnerSeed } from '../support/seeds.js';
 import { makeWorld, publisher, startInProcess, waitFor, type TestWorld } from '../support/harness.js';
 
 const TOKENS = {
@@ -16,24 +17,16 @@ const TOKENS = {
 };
 
 function twoPartnerSeed(path: string): void {
-  writeFileSync(
-    path,
-    JSON.stringify({
-      partners: [{ id: 'p-a', name: 'Partner A', timezone: 'Europe/Berlin', country: 'DE' }, { id: 'p-b', name: 'Partner B', timezone: 'America/New_York', country: 'US' }],
-      customers: [{ id: 'c-a', partnerId: 'p-a', name: 'A customer', country: 'DE' }, { id: 'c-b', partnerId: 'p-b', name: 'B customer', country: 'US' }],
-      sites: [{ id: 's-a', customerId: 'c-a', name: 'A site', country: 'DE', timezone: 'Europe/Berlin' }, { id: 's-b', customerId: 'c-b', name: 'B site', country: 'US', timezone: 'America/New_York' }],
-      devices: [
-        { id: 'DEVA1', model: 'Studio X50', siteId: 's-a', coverage: { plan: 'poly-plus', until: '2030-12-31', onsite: false } },
-        { id: 'DEVB1', model: 'Studio X50', siteId: 's-b', coverage: { plan: 'poly-plus', until: '2030-12-31', onsite: false } },
-      ],
-      users: [
-        { name: 'noc', role: 'noc', token: TOKENS.noc },
-        { name: 'a-admin', role: 'partner_admin', partnerId: 'p-a', token: TOKENS.aAdmin },
-        { name: 'a-user', role: 'partner_user', partnerId: 'p-a', token: TOKENS.aUser },
-        { name: 'b-admin', role: 'partner_admin', partnerId: 'p-b', token: TOKENS.bAdmin },
-      ],
-    }),
-  );
+  writeTwoPartnerSeed(path, {
+    devicesA: ['DEVA1'],
+    devicesB: ['DEVB1'],
+    users: [
+      { name: 'noc', role: 'noc', token: TOKENS.noc },
+      { name: 'a-admin', role: 'partner_admin', partnerId: 'p-a', token: TOKENS.aAdmin },
+      { name: 'a-user', role: 'partner_user', partnerId: 'p-a', token: TOKENS.aUser },
+      { name: 'b-admin', role: 'partner_admin', partnerId: 'p-b', token: TOKENS.bAdmin },
+    ],
+  });
 }
 
 describe('partner API: who may see and do what', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Service } from '../../src/service.js';
 import { verify } from '../../src/webhooks/signature.js';
+import { writeTwoPartnerSeed } from '../support/seeds.js';
 import { makeWorld, publisher, startInProcess, waitFor, type TestWorld } from '../support/harness.js';
 
 describe('webhooks end to end', () => {
@@ -25,19 +26,7 @@ describe('webhooks end to end', () => {
   beforeAll(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     world = makeWorld([]);
-    writeFileSync(
-      world.env.FLEET_SEED!,
-      JSON.stringify({
-        partners: [{ id: 'p-a', name: 'A', timezone: 'Europe/Berlin' }, { id: 'p-b', name: 'B', timezone: 'Europe/Berlin' }],
-        customers: [{ id: 'c-a', partnerId: 'p-a', name: 'A', country: 'DE' }, { id: 'c-b', partnerId: 'p-b', name: 'B', country: 'DE' }],
-        sites: [{ id: 's-a', customerId: 'c-a', name: 'A', country: 'DE', timezone: 'Europe/Berlin' }, { id: 's-b', customerId: 'c-b', name: 'B', country: 'DE', timezone: 'Europe/Berlin' }],
-        devices: [
-          { id: 'WHA1', model: 'Studio X50', siteId: 's-a', coverage: { plan: 'poly-plus', until: null, onsite: false } },
-          { id: 'WHB1', model: 'Studio X50', siteId: 's-b', coverage: { plan: 'poly-plus', until: null, onsite: false } },
-        ],
-        users: [{ name: 'a-admin', role: 'partner_admin', partnerId: 'p-a', token: 'webhook-a-admin-token-0000' }],
-      }),
-    );
+    writeTwoPartnerSeed(world.env.FLEET_SEED!, { devicesA: ['WHA1'], devicesB: ['WHB1'], users: [{ name: 'a-admin', role: 'partner_admin', partnerId: 'p-a', token: 'webhook-a-admin-token-0000' }] });
     writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s' }] }));
     world.config = loadConfig({ ...world.env, ALERT_RULES: join(world.dir, 'rules.json') });
     service = await startInProcess(world);

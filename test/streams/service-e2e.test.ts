@@ -6,6 +6,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Service } from '../../src/service.js';
+import { writeTwoPartnerSeed } from '../support/seeds.js';
 import { makeWorld, publisher, startInProcess, waitFor, type TestWorld } from '../support/harness.js';
 
 describe('live stream of the running service', () => {
@@ -15,22 +16,14 @@ describe('live stream of the running service', () => {
 
   beforeAll(async () => {
     world = makeWorld([]);
-    writeFileSync(
-      world.env.FLEET_SEED!,
-      JSON.stringify({
-        partners: [{ id: 'p-a', name: 'A', timezone: 'Europe/Berlin' }, { id: 'p-b', name: 'B', timezone: 'Europe/Berlin' }],
-        customers: [{ id: 'c-a', partnerId: 'p-a', name: 'A', country: 'DE' }, { id: 'c-b', partnerId: 'p-b', name: 'B', country: 'DE' }],
-        sites: [{ id: 's-a', customerId: 'c-a', name: 'A', country: 'DE', timezone: 'Europe/Berlin' }, { id: 's-b', customerId: 'c-b', name: 'B', country: 'DE', timezone: 'Europe/Berlin' }],
-        devices: [
-          { id: 'STRA1', model: 'Studio X50', siteId: 's-a', coverage: { plan: 'poly-plus', until: null, onsite: false } },
-          { id: 'STRB1', model: 'Studio X50', siteId: 's-b', coverage: { plan: 'poly-plus', until: null, onsite: false } },
-        ],
-        users: [
-          { name: 'a', role: 'partner_user', partnerId: 'p-a', token: 'stream-a-user-token-00000' },
-          { name: 'b', role: 'partner_user', partnerId: 'p-b', token: 'stream-b-user-token-00000' },
-        ],
-      }),
-    );
+    writeTwoPartnerSeed(world.env.FLEET_SEED!, {
+      devicesA: ['STRA1'],
+      devicesB: ['STRB1'],
+      users: [
+        { name: 'a', role: 'partner_user', partnerId: 'p-a', token: 'stream-a-user-token-00000' },
+        { name: 'b', role: 'partner_user', partnerId: 'p-b', token: 'stream-b-user-token-00000' },
+      ],
+    });
     writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'overheating', for: '0s' }] }));
     world.config = loadConfig({ ...world.env, ALERT_RULES: join(world.dir, 'rules.json') });
     service = await startInProcess(world);
