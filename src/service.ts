@@ -25,6 +25,9 @@ import { VERSION } from './version.js';
 import { webhookRoutes } from './api/routes/webhooks.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { attachStreams, type Streams } from './streams/socket-server.js';
+import { diagnosticsRoutes } from './api/routes/diagnostics.js';
+import { DiagnosticsEvents } from './diagnostics/diagnostics-events.js';
+import { DiagnosticsService } from './diagnostics/diagnostics-service.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { openDatabase, type Database } from './storage/database.js';
@@ -49,6 +52,7 @@ export interface Service {
   alerting: Alerting;
   webhooks: WebhookStore;
   streams: Streams;
+  diagnostics: DiagnosticsService;
   /** Graceful stop: stop intake, write what the journal holds (bounded by deadlineMs), close. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -101,6 +105,8 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   registry.onDevicesChanged(() => resolver.replace(registry.deviceTenants()));
   const liveState = new LiveState();
   const events = new IngestEvents();
+  // The subscriber is created after alerting and diagnostics; commands to devices go out on it.
+  const subscriberRef: { current: MqttSubscriber | undefined } = { current: undefined };
   const collector = new Collector({ journal, resolver, deadLetters, unknownDevices, liveState, events, metrics, log });
 
   // Rules are checked before anything connects: a broken rules file stops the start.
@@ -121,6 +127,18 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     log,
   });
   cleanups.push(() => alerting.stop());
+
+  const diagnosticsEvents = new DiagnosticsEvents();
+  const diagnostics = new DiagnosticsService({
+    db,
+    ingest: events,
+    publish: (topic, payload) => subscriberRef.current!.publish(topic, payload),
+    resolveTenant: (deviceId) => resolver.resolve(deviceId, undefined).tenant,
+    audit: alerting.audit,
+    events: diagnosticsEvents,
+    log,
+  });
+  cleanups.push(() => diagnostics.close());
 
   const webhookStore = new WebhookStore(db);
   const webhooks = new WebhookDispatcher({ db, store: webhookStore, events: alerting.events, log });
@@ -153,6 +171,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     metrics,
     log,
   );
+  subscriberRef.current = subscriber;
   subscriber.start();
   cleanups.push(() => subscriber.stop());
 
@@ -167,7 +186,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
       ...apiRouters(apiDeps, log, {
         rateLimit: { perSecond: config.apiRatePerSecond, burst: config.apiRateBurst },
         version: VERSION,
-        extraRoutes: webhookRoutes({ ...apiDeps, webhooks: webhookStore }),
+        extraRoutes: [...webhookRoutes({ ...apiDeps, webhooks: webhookStore }), ...diagnosticsRoutes({ ...apiDeps, diagnostics })],
       }),
     ],
     config.port,
@@ -175,6 +194,8 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   );
   log.info({ url: http.url }, 'HTTP listening');
   const streams = attachStreams({ httpServer: http.server, registry, ingest: events, alertEvents: alerting.events, log });
+  diagnosticsEvents.on('progress', (p) => streams.publish('diagnostics.progress', { ...p, runId: p.diagnosticsId }));
+  diagnosticsEvents.on('result', (p) => streams.publish('diagnostics.result', { ...p, runId: p.diagnosticsId }));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -192,12 +213,14 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     alerting,
     webhooks: webhookStore,
     streams,
+    diagnostics,
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
         await subscriber.stop();
         alerting.stop();
         await webhooks.stop();
         await streams.close();
+        diagnostics.close();
         schemaReady.cancel();
         const { drained } = await writer.stop(deadlineMs);
         if (!drained) log.warn({ pendingBytes: journal.pendingBytes }, 'stopped with points still in the journal; they are written at the next start');
