@@ -17,6 +17,7 @@ export interface SimulateFlags {
   duration?: string;
   seed?: string;
   qos?: string;
+  replyDelay?: string;
 }
 
 /** A usage error, reported as is (no stack). */
@@ -91,6 +92,11 @@ export async function resolveSimulateOptions(
     if (!/^-?\d+$/.test(flags.seed.trim())) throw new SimulateUsageError('--seed must be an integer');
     opts.seed = Number(flags.seed);
   }
+  if (flags.replyDelay !== undefined) {
+    const n = flags.replyDelay.trim() === '' ? Number.NaN : Number(flags.replyDelay);
+    if (!Number.isFinite(n) || n < 0) throw new SimulateUsageError('--reply-delay must be a non-negative number of milliseconds');
+    opts.replyDelayMs = n;
+  }
   if (flags.qos !== undefined) {
     if (flags.qos !== '0' && flags.qos !== '1') throw new SimulateUsageError('--qos must be 0 or 1');
     opts.qos = flags.qos === '0' ? 0 : 1;
@@ -105,7 +111,7 @@ function fmtRate(n: number, ms: number): string {
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
-    .description('simulate a fleet of Poly devices publishing status and presence to an MQTT broker')
+    .description('simulate a fleet of Poly devices publishing status and presence to an MQTT broker and answering commands')
     .option('--url <mqtt url>', 'broker URL (default: MQTT_URL, else mqtt://127.0.0.1:1883)')
     .option('--devices <n>', 'number of devices (default: 10, or all devices of the registry)')
     .option('--interval <seconds>', 'status interval per device, fractional allowed (default: 30)')
@@ -116,6 +122,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--duration <seconds>', 'stop after this long')
     .option('--seed <n>', 'seed of the simulated values (default: 1)')
     .option('--qos <0|1>', 'QoS of status messages (default: 1)')
+    .option('--reply-delay <ms>', 'time per step when answering a command, e.g. between ping echoes (default: 1000)')
     .action(async (flags: SimulateFlags, cmd: Command) => {
       let opts: SimulateOptions;
       try {
@@ -137,7 +144,7 @@ export function registerSimulateCommand(program: Command): void {
       opts.onProgress = (s: SimStats) => {
         out(
           `simulate: ${(s.elapsedMs / 1000).toFixed(0)} s sent=${s.sent} rate=${fmtRate(s.sent - last.sent, s.elapsedMs - last.ms)} msg/s ` +
-            `presence=${s.presence} errors=${s.errors}`,
+            `presence=${s.presence} commands=${s.commands} errors=${s.errors}`,
         );
         last = { sent: s.sent, ms: s.elapsedMs };
       };
@@ -163,7 +170,9 @@ export function registerSimulateCommand(program: Command): void {
       }
       out(
         `simulate: done in ${(stats.elapsedMs / 1000).toFixed(1)} s: ${stats.sent} status messages ` +
-          `(${fmtRate(stats.sent, stats.elapsedMs)} msg/s), ${stats.presence} presence, ${stats.errors} errors; ` +
+          `(${fmtRate(stats.sent, stats.elapsedMs)} msg/s), ${stats.presence} presence, ` +
+          (stats.commands > 0 ? `${stats.commands} commands answered with ${stats.replies} replies and ${stats.events} events, ` : '') +
+          `${stats.errors} errors; ` +
           `${stats.devices} devices over ${stats.connections} connections` +
           (stats.lastError ? `; last error: ${stats.lastError}` : ''),
       );

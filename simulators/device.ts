@@ -102,7 +102,8 @@ export function presence(state: PresenceState, ts: number): PresencePayload {
 export class SimDevice {
   readonly id: string;
   readonly spec: ModelSpec;
-  readonly firmware: string;
+  /** Changes after a software update (`setFirmware`). */
+  firmware: string;
   readonly provider: Platform;
   readonly ip: string;
   private readonly rng: Prng;
@@ -167,6 +168,21 @@ export class SimDevice {
   /** The seq the next snapshot will carry. */
   get nextSeq(): number {
     return this.seq;
+  }
+
+  /** Current round-trip time to the cloud (ms), the base of simulated pings and traceroutes. */
+  get networkRttMs(): number {
+    return this.rtt.value;
+  }
+
+  /** Current packet loss (percent, 0 most of the time). */
+  get networkLossPct(): number {
+    return Math.max(0, this.lossLatent.value);
+  }
+
+  /** After a software update the device reports the new version. */
+  setFirmware(version: string): void {
+    this.firmware = version;
   }
 
   /** Restart: seq and uptime start again from 0, any call is dropped. */

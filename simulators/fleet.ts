@@ -1,8 +1,11 @@
 /**
  * Plays a fleet of simulated devices against an MQTT broker, following CONTRACT section 1:
- * status every interval (QoS 1), retained presence with the offline Last Will.
+ * status every interval (QoS 1), retained presence with the offline Last Will, and answers to the
+ * commands the service sends (diagnostics, reboot, software_update; see commands.ts) as replies
+ * and events.
  */
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { parseCommand, planCommand, type CommandAction } from './commands.js';
 import { SimDevice, presence } from './device.js';
 import { pickModel } from './models.js';
 import { hashString, Prng } from './prng.js';
@@ -33,6 +36,12 @@ export interface SimulateOptions {
   connectTimeoutS?: number;
   /** Unacknowledged status messages per connection before publishing pauses (default 1000). */
   maxInflight?: number;
+  /** Time per step of a command's answer, e.g. between two ping echoes (default 1000 ms; 0: as fast as possible). */
+  replyDelayMs?: number;
+  /** Subscribe to the devices' command topics and answer (default true). */
+  answerCommands?: boolean;
+  /** Called once every connection is up and subscribed to its commands, before the first status. */
+  onReady?: () => void;
 }
 
 export interface SimStats {
@@ -40,6 +49,11 @@ export interface SimStats {
   sent: number;
   /** Presence messages acknowledged (online on every connect, offline at stop). */
   presence: number;
+  /** Commands received (on the devices' commands topics). */
+  commands: number;
+  /** Replies and events sent in answer to commands (acknowledged). */
+  replies: number;
+  events: number;
   errors: number;
   elapsedMs: number;
   devices: number;
@@ -95,6 +109,9 @@ export function validateSimulateOptions(o: SimulateOptions): void {
   for (const k of ['devicesPerConnection', 'maxInflight'] as const) {
     const v = o[k];
     if (v !== undefined && (!isInt(v) || v < 1)) throw new RangeError(`${k} must be a positive integer`);
+  }
+  if (o.replyDelayMs !== undefined && (typeof o.replyDelayMs !== 'number' || !Number.isFinite(o.replyDelayMs) || o.replyDelayMs < 0)) {
+    throw new RangeError('replyDelayMs must be a non-negative number');
   }
   for (const k of ['progressIntervalS', 'connectTimeoutS'] as const) {
     const v = o[k];
@@ -155,12 +172,17 @@ interface Conn {
   waiter: (() => void) | undefined;
   /** One ack callback per connection, reused for every message (no closure per publish). */
   onAck: (err?: Error) => void;
+  /** The latest subscription to the devices' command topics (made on every connect). */
+  subscribed: Promise<void> | undefined;
 }
 
 interface Dev {
   readonly sim: SimDevice;
   readonly statusTopic: string;
   readonly presenceTopic: string;
+  readonly commandsTopic: string;
+  readonly repliesTopic: string;
+  readonly eventsTopic: string;
   readonly conn: Conn;
 }
 
@@ -184,6 +206,19 @@ class Fleet {
     if (err) this.fail(err);
     else this.stats.presence++;
   };
+  private readonly onReplyAck = (err?: Error): void => {
+    if (err) this.fail(err);
+    else this.stats.replies++;
+  };
+  private readonly onEventAck = (err?: Error): void => {
+    if (err) this.fail(err);
+    else this.stats.events++;
+  };
+  private readonly answerCommands: boolean;
+  /** Devices by their commands topic. */
+  private readonly byCommandsTopic = new Map<string, Dev>();
+  /** Timers of commands being answered; cleared at stop. */
+  private readonly commandTimers = new Set<NodeJS.Timeout>();
   private stopped = false;
   /** Cuts the scheduler's sleep short when stopping. */
   private wake: (() => void) | undefined;
@@ -198,6 +233,7 @@ class Fleet {
     this.perDevice = (opts.connections ?? 'per-device') === 'per-device';
     this.maxInflight = opts.maxInflight ?? 1000;
     this.statusOpts = { qos: opts.qos ?? 1, retain: false };
+    this.answerCommands = opts.answerCommands ?? true;
     const seed = opts.seed ?? DEFAULT_SEED;
 
     const perConn = this.perDevice ? 1 : (opts.devicesPerConnection ?? 500);
@@ -210,6 +246,7 @@ class Fleet {
         client: undefined,
         pending: 0,
         waiter: undefined,
+        subscribed: undefined,
         onAck: (err?: Error) => {
           conn.pending--;
           if (err) this.fail(err);
@@ -231,12 +268,16 @@ class Fleet {
         sim: new SimDevice({ id: p.id, model: p.model, seed }),
         statusTopic: deviceTopic(p.id, 'status'),
         presenceTopic: deviceTopic(p.id, 'presence'),
+        commandsTopic: deviceTopic(p.id, 'commands'),
+        repliesTopic: deviceTopic(p.id, 'replies'),
+        eventsTopic: deviceTopic(p.id, 'events'),
         conn,
       };
       conn.devices.push(dev);
       this.devs.push(dev);
+      this.byCommandsTopic.set(dev.commandsTopic, dev);
     });
-    this.stats = { sent: 0, presence: 0, errors: 0, elapsedMs: 0, devices: this.devs.length, connections: nConns };
+    this.stats = { sent: 0, presence: 0, commands: 0, replies: 0, events: 0, errors: 0, elapsedMs: 0, devices: this.devs.length, connections: nConns };
   }
 
   async run(): Promise<SimStats> {
@@ -248,7 +289,11 @@ class Fleet {
       : undefined;
     try {
       await this.connectAll();
-      if (!this.stopped) await this.schedule();
+      if (!this.stopped && this.answerCommands) await this.subscribedAll();
+      if (!this.stopped) {
+        this.opts.onReady?.();
+        await this.schedule();
+      }
     } finally {
       this.stop(); // also ends the other connect waits if one connection failed
       this.signal?.removeEventListener('abort', onAbort);
@@ -265,6 +310,8 @@ class Fleet {
   private stop(): void {
     this.stopped = true;
     this.wake?.();
+    for (const t of this.commandTimers) clearTimeout(t);
+    this.commandTimers.clear();
     for (const f of this.onStop) f();
     for (const c of this.conns) {
       const w = c.waiter;
@@ -312,8 +359,12 @@ class Fleet {
         if (client.options.will) client.options.will.payload = offlineWill();
       });
     }
-    client.on('connect', () => this.announce(conn));
+    client.on('connect', () => {
+      this.announce(conn);
+      if (this.answerCommands) this.subscribeCommands(conn);
+    });
     client.on('error', (err) => this.fail(err));
+    if (this.answerCommands) client.on('message', (topic, payload) => this.onCommand(topic, payload));
 
     const timeoutMs = (this.opts.connectTimeoutS ?? 10) * 1000;
     return new Promise<void>((resolve, reject) => {
@@ -346,6 +397,79 @@ class Fleet {
     if (this.stopped) return;
     const payload = JSON.stringify(presence('online', Date.now()));
     for (const d of conn.devices) conn.client?.publish(d.presenceTopic, payload, this.presenceOpts, this.onPresenceAck);
+  }
+
+  // ---- commands ----
+
+  /** Sessions are clean: subscribe again on every connect. Per-device: one topic; shared: one per device. */
+  private subscribeCommands(conn: Conn): void {
+    const client = conn.client;
+    if (!client || this.stopped) return;
+    const topics = conn.devices.map((d) => d.commandsTopic);
+    conn.subscribed = client.subscribeAsync(topics, { qos: 1 }).then(
+      (granted) => {
+        const refused = granted.filter((g) => g.qos === 128).length;
+        if (refused > 0) this.fail(new Error(`broker refused ${refused} command subscriptions`));
+      },
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  /** Waits until every connection has its command subscriptions (the first connect's). */
+  private async subscribedAll(): Promise<void> {
+    await Promise.all(this.conns.map((c) => c.subscribed));
+  }
+
+  private onCommand(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
+    const dev = this.byCommandsTopic.get(topic);
+    if (!dev) return;
+    this.stats.commands++;
+    const cmd = parseCommand(payload);
+    if (!cmd) {
+      this.fail(new Error(`${dev.sim.id}: ignored a command that is not {"id","type","params"}`));
+      return;
+    }
+    this.play(dev, planCommand(dev.sim, cmd, { replyDelayMs: this.opts.replyDelayMs, seed: this.opts.seed ?? DEFAULT_SEED }));
+  }
+
+  /** Plays a plan one action after the other (each timer set when the previous action ran, so order holds). */
+  private play(dev: Dev, actions: CommandAction[]): void {
+    let i = 0;
+    let prevAt = 0;
+    const next = (): void => {
+      const action = actions[i++];
+      if (!action || this.stopped) return;
+      const timer = setTimeout(() => {
+        this.commandTimers.delete(timer);
+        if (this.stopped) return;
+        this.apply(dev, action);
+        next();
+      }, Math.max(0, action.atMs - prevAt));
+      prevAt = action.atMs;
+      this.commandTimers.add(timer);
+    };
+    next();
+  }
+
+  private apply(dev: Dev, action: CommandAction): void {
+    const client = dev.conn.client;
+    switch (action.kind) {
+      case 'reply':
+        client?.publish(dev.repliesTopic, JSON.stringify(action.reply), { qos: 1 }, this.onReplyAck);
+        return;
+      case 'event': {
+        const event = { v: 1, ts: Date.now(), type: action.type, severity: action.severity, data: action.data };
+        client?.publish(dev.eventsTopic, JSON.stringify(event), { qos: 1 }, this.onEventAck);
+        return;
+      }
+      case 'reboot':
+        dev.sim.reboot(Date.now());
+        return;
+      case 'firmware':
+        dev.sim.setFirmware(action.version);
+        return;
+    }
   }
 
   // ---- publishing ----

@@ -67,3 +67,31 @@ export interface PresencePayload {
   state: PresenceState;
   ts: number;
 }
+
+/** A command from the service on `poly/v1/devices/{deviceId}/commands`. */
+export interface CommandPayload {
+  id: string;
+  type: string;
+  params: Record<string, unknown>;
+}
+
+/** A reply on `poly/v1/devices/{deviceId}/replies`; `seq` orders one command's replies from 0. */
+export interface ReplyPayload {
+  commandId: string;
+  seq: number;
+  final: boolean;
+  status: 'running' | 'ok' | 'error';
+  data: Record<string, unknown>;
+}
+
+export type EventType = 'reboot' | 'peripheral_state' | 'call_ended' | 'fault' | 'software_update';
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** A discrete event on `poly/v1/devices/{deviceId}/events`. */
+export interface EventPayload {
+  v: 1;
+  ts: number;
+  type: EventType;
+  severity: Severity;
+  data: Record<string, unknown>;
+}

@@ -296,15 +296,18 @@ export class DiagnosticsService {
       finishedMs: null,
       deadlineMs: now + this.timeoutFor(params),
     };
-    this.insertStmt.run(run.id, deviceId, run.partnerId, run.customerId, run.tool, run.target, JSON.stringify(params), run.requestedBy, now);
-    this.track(run, new Set());
-    this.d.audit.append({
-      actor: requestedBy.name,
-      action: 'diagnostics.started',
-      subject: `device:${deviceId}`,
-      partnerId: run.partnerId,
-      data: { diagnosticsId: run.id, ...params },
+    // The run and its audit entry together, or neither.
+    this.d.db.transaction(() => {
+      this.insertStmt.run(run.id, deviceId, run.partnerId, run.customerId, run.tool, run.target, JSON.stringify(params), run.requestedBy, now);
+      this.d.audit.append({
+        actor: requestedBy.name,
+        action: 'diagnostics.started',
+        subject: `device:${deviceId}`,
+        partnerId: run.partnerId,
+        data: { diagnosticsId: run.id, ...params },
+      });
     });
+    this.track(run, new Set());
     const command = JSON.stringify({ id: run.id, type: 'diagnostics', params });
     this.d.publish(`poly/v1/devices/${deviceId}/commands`, command).then(
       () => this.d.log.debug({ deviceId, diagnosticsId: run.id, tool: run.tool }, 'diagnostics command sent'),
@@ -425,7 +428,7 @@ export class DiagnosticsService {
     run.steps.splice(i, 0, step);
     run.status = 'running';
     this.progressStmt.run(JSON.stringify(run.steps), run.id);
-    this.d.events.emit('progress', { ...this.eventBase(run, receivedMs), step, status: 'running' });
+    this.emit('progress', { ...this.eventBase(run, receivedMs), step, status: 'running' });
   }
 
   private finish(a: Active, status: 'ok' | 'error' | 'timeout', result: Record<string, unknown> | null, now: number): void {
@@ -438,7 +441,16 @@ export class DiagnosticsService {
     run.finishedMs = now;
     this.finishStmt.run(status, JSON.stringify(run.steps), result === null ? null : JSON.stringify(result), now, run.id);
     if (status === 'timeout') this.d.log.info({ deviceId: run.deviceId, diagnosticsId: run.id, tool: run.tool, steps: run.steps.length }, 'diagnostics timed out');
-    this.d.events.emit('result', { ...this.eventBase(run, now), status, result });
+    this.emit('result', { ...this.eventBase(run, now), status, result });
+  }
+
+  /** A listener that throws (streams, webhooks) must not break the run or, from a timer, the process. */
+  private emit(name: 'progress' | 'result', payload: DiagnosticsEventPayload): void {
+    try {
+      this.d.events.emit(name, payload);
+    } catch (err) {
+      this.d.log.error({ err, diagnosticsId: payload.diagnosticsId, event: name }, 'diagnostics: an event listener failed');
+    }
   }
 
   private eventBase(run: Diagnostic, ts: number): DiagnosticsEventPayload {

@@ -50,7 +50,13 @@ export async function startRecorder(url: string): Promise<{ client: MqttClient; 
   const messages: Received[] = [];
   client.on('message', (topic, payload) => {
     const parts = topic.split('/');
-    messages.push({ deviceId: parts[3] ?? '', leaf: parts[4] ?? '', payload: JSON.parse(payload.toString('utf8')) });
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(payload.toString('utf8'));
+    } catch {
+      parsed = { raw: payload.toString('utf8') }; // e.g. a malformed command a test sends on purpose
+    }
+    messages.push({ deviceId: parts[3] ?? '', leaf: parts[4] ?? '', payload: parsed });
   });
   await client.subscribeAsync('poly/v1/devices/+/+', { qos: 1 });
   return { client, messages };

@@ -19,6 +19,8 @@ describe('resolveSimulateOptions', () => {
     expect(await resolveSimulateOptions({}, {})).toEqual({ url: 'mqtt://127.0.0.1:1883', devices: 10, intervalS: 30 });
     const o = await resolveSimulateOptions({ interval: '0.1', connections: 'shared', count: '3', seed: '-7' }, { MQTT_URL: 'mqtt://broker:1884' });
     expect(o).toMatchObject({ url: 'mqtt://broker:1884', intervalS: 0.1, connections: 'shared', count: 3, seed: -7 });
+    expect(await resolveSimulateOptions({ replyDelay: '50' }, {})).toMatchObject({ replyDelayMs: 50 });
+    expect(await resolveSimulateOptions({ replyDelay: '0' }, {})).toMatchObject({ replyDelayMs: 0 });
   });
 
   it('takes all registry devices by default, from --registry or FLEET_SEED', async () => {
@@ -44,6 +46,8 @@ describe('resolveSimulateOptions', () => {
     [{ connections: 'pooled' }, '--connections must be per-device or shared'],
     [{ seed: '1e3' }, '--seed must be an integer'],
     [{ qos: '2' }, '--qos must be 0 or 1'],
+    [{ replyDelay: '-5' }, '--reply-delay must be a non-negative number'],
+    [{ replyDelay: 'soon' }, '--reply-delay must be a non-negative number'],
     [{ url: 'http://localhost' }, '--url must be'],
   ])('rejects %o', async (flags, message) => {
     await expect(resolveSimulateOptions(flags, {})).rejects.toThrow(message);

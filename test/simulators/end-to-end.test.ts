@@ -1,5 +1,6 @@
 // `fleetwatch simulate` (the real CLI) playing a registry's fleet into mosquitto, stored by the
 // collector in InfluxDB: the demo path, checked.
+import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/child-service.js';
 import { countStatus, makeWorld, range, startInProcess, storedSeqs, waitFor } from '../support/harness.js';
@@ -28,6 +29,10 @@ describe('simulator -> mosquitto -> collector -> InfluxDB', () => {
       for (const d of devices) expect(service.liveState.get(d.id)?.presence).toBe('offline');
     } finally {
       await service.stop();
+      // The simulator's presence is retained: clear it, or every later service on this broker sees these devices.
+      const c = await mqtt.connectAsync(testMqttUrl(), { clientId: `e2e-clear-${process.pid}`, clean: true });
+      for (const id of [...devices.map((d) => d.id), 'UNREG000001', 'UNREG000002']) await c.publishAsync(`poly/v1/devices/${id}/presence`, '', { qos: 1, retain: true });
+      await c.endAsync();
       await world.cleanup();
     }
   });
