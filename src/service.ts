@@ -175,7 +175,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   subscriber.start();
   cleanups.push(() => subscriber.stop());
 
-  const apiDeps = { registry, liveState, alerting, deadLetters: deadLetterStore, telemetry: store, clock: Date.now };
+  const apiDeps = { registry, liveState, alerting, deadLetters: deadLetterStore, telemetry: store, diagnostics, clock: Date.now };
   const http: HttpServer = await startHttpServer(
     [
       opsRoutes(metricsRegistry, [

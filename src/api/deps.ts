@@ -4,6 +4,7 @@ import type { Alerting } from '../../alerting/index.js';
 import type { DeadLetterStore } from '../storage/dead-letters.js';
 import type { Registry } from '../storage/registry.js';
 import type { Influx1Store } from '../telemetry/influx1.js';
+import type { DiagnosticsService } from '../diagnostics/diagnostics-service.js';
 
 export interface ApiDeps {
   registry: Registry;
@@ -12,5 +13,7 @@ export interface ApiDeps {
   deadLetters: DeadLetterStore;
   /** A device's telemetry summary from InfluxDB (its timeline). */
   telemetry: Pick<Influx1Store, 'deviceSummary'>;
+  /** Network tool runs (the commands sent to a device), for its timeline. */
+  diagnostics?: Pick<DiagnosticsService, 'list'>;
   clock: () => number;
 }

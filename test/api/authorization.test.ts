@@ -97,6 +97,15 @@ describe('partner API: who may see and do what', () => {
     ['GET', '/api/v1/devices/DEVA1/timeline', undefined, 200, 200, 404, 200],
     ['POST', `/api/v1/tickets/${ticketA}/assign`, { owner: 'alice' }, 200, 200, 404, 200],
     ['GET', `/api/v1/tickets/${ticketA}/onsite`, undefined, 404, 404, 404, 404], // no onsite option on this device
+    ['GET', '/api/v1/devices/DEVA1/diagnostics', undefined, 200, 200, 404, 200],
+    // the body is checked before the device: B learns nothing about DEVA1 from a 400 on its own bad body
+    ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'nmap', target: 'x' }, 400, 400, 400, 400],
+    ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'ping', target: 'example.com', count: 1 }, 202, 409, 404, 409], // one run at a time per device
+    ['GET', '/api/v1/diagnostics/no-such-run', undefined, 404, 404, 404, 404],
+    ['GET', '/api/v1/webhooks', undefined, 200, 403, 200, 403],
+    ['POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['ticket.created'] }, 201, 403, 201, 403],
+    ['GET', '/api/v1/webhooks/1/deliveries', undefined, 200, 403, 404, 200],
+    ['DELETE', '/api/v1/silences/1', undefined, 200, 200, 404, 200],
   ];
 
   it('answers each role on partner A resources as it may: B gets 404 (never A data), roles get 403', async () => {
@@ -154,6 +163,7 @@ describe('partner API: who may see and do what', () => {
     expect(t.alerts.length).toBeGreaterThanOrEqual(1);
     expect(t.tickets.length).toBeGreaterThanOrEqual(1);
     expect(t.replacements).toHaveLength(1); // the fan fault on a covered device
+    expect(Array.isArray((t as unknown as { commands: unknown[] }).commands)).toBe(true);
   });
 
   it('answers malformed and oversized input with a 4xx and a reason, never a 500', async () => {

@@ -100,6 +100,7 @@ export function deviceRoutes(d: ApiDeps): AnyRoute[] {
         alerts: z.array(z.record(z.string(), z.unknown())),
         tickets: z.array(z.record(z.string(), z.unknown())),
         replacements: z.array(z.record(z.string(), z.unknown())),
+        commands: z.array(z.record(z.string(), z.unknown())),
       }),
       handler: async ({ principal, params, query }) => {
         const r = visibleDevice(principal, params.id);
@@ -116,6 +117,9 @@ export function deviceRoutes(d: ApiDeps): AnyRoute[] {
           alerts: d.alerting.alerts.list({ deviceId: r.deviceId, limit: 100 }).filter((x) => x.updatedMs >= sinceMs || x.state === 'firing') as unknown as Array<Record<string, unknown>>,
           tickets: d.alerting.tickets.list({ deviceId: r.deviceId, limit: 100 }) as unknown as Array<Record<string, unknown>>,
           replacements: d.alerting.replacements.forDevice(r.deviceId).map((x) => ({ id: x.id, ticketId: x.ticketId, fault: x.fault, status: x.status, shipBy: x.shipBy, deliverBy: x.deliverBy })),
+          commands: (d.diagnostics?.list({ deviceId: r.deviceId, limit: 50 }) ?? [])
+            .filter((x) => x.createdMs >= sinceMs)
+            .map((x) => ({ id: x.id, type: 'diagnostics', tool: x.tool, target: x.target, status: x.status, requestedBy: x.requestedBy, createdMs: x.createdMs, finishedMs: x.finishedMs })),
         };
       },
     }),
