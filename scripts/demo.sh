@@ -56,6 +56,9 @@ Fleetwatch demo is running (fleet: ${FLEET_SEED}, one status per device every ${
 
   Health          http://127.0.0.1:${PORT}/healthz    readiness: http://127.0.0.1:${PORT}/readyz
   Metrics         http://127.0.0.1:${PORT}/metrics
+  Partner API     http://127.0.0.1:${PORT}/api/v1/tickets   (description: http://127.0.0.1:${PORT}/openapi.json; docs/api.md)
+                  curl -s -H 'Authorization: Bearer demo-acme-user-token-0000000000' http://127.0.0.1:${PORT}/api/v1/alerts/groups
+  Live stream     socket.io on http://127.0.0.1:${PORT} with auth: { token }   (docs/streams.md)
   MQTT broker     mqtt://127.0.0.1:${MQTT_PORT}   (embedded; topics poly/v1/devices/+/+)
   InfluxDB        ${INFLUX_URL}   database "${INFLUX_DB}", e.g.:
                   curl -sG ${INFLUX_URL}/query --data-urlencode db=${INFLUX_DB} \\
