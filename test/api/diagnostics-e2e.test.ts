@@ -3,10 +3,11 @@
 // the owner's socket.io client as diagnostics.progress and the summary as diagnostics.result,
 // and the run is stored. The other partner sees none of it; a silent device times out.
 import mqtt, { type MqttClient } from 'mqtt';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/service.js';
 import { writeTwoPartnerSeed } from '../support/seeds.js';
+import { connectStream } from '../support/stream-client.js';
 import { makeWorld, startInProcess, waitFor, type TestWorld } from '../support/harness.js';
 import { testMqttUrl } from '../support/services.js';
 
@@ -53,15 +54,7 @@ describe('network tools end to end', () => {
     await world?.cleanup();
   });
 
-  const client = async (token: string) => {
-    const s = connect(service.httpUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(s);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    return s;
-  };
+  const client = (token: string) => connectStream(service.httpUrl, token, sockets);
   const post = (token: string, path: string, body: unknown) =>
     fetch(`${service.httpUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Service } from '../../src/service.js';
 import { writeTwoPartnerSeed } from '../support/seeds.js';
+import { connectStream } from '../support/stream-client.js';
 import { makeWorld, publisher, startInProcess, waitFor, type TestWorld } from '../support/harness.js';
 
 describe('live stream of the running service', () => {
@@ -35,15 +36,7 @@ describe('live stream of the running service', () => {
     await world?.cleanup();
   });
 
-  const client = async (token: string) => {
-    const s = connect(service.httpUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(s);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    return s;
-  };
+  const client = (token: string) => connectStream(service.httpUrl, token, sockets);
 
   it('streams a partner its own alerts and tickets within a second of the MQTT message, and nothing of others', async () => {
     const a = await client('stream-a-user-token-00000');

@@ -29,6 +29,11 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
     return t;
   };
   const announce = (t: TicketRecord, change: string) => a.events.emit('ticket.updated', { ...a.events.meta(d.clock(), t), ticket: t, change });
+  /** A person changed a ticket: audited under their name and announced on the bus. */
+  const recordChange = (p: Principal, t: TicketRecord, change: string, data: Record<string, unknown>) => {
+    a.audit.append({ actor: p.name, action: `ticket.${change}`, subject: `ticket:${t.id}`, partnerId: t.partnerId, data });
+    announce(t, change);
+  };
   const replacementView = (ticketId: number) => {
     const r = a.replacements.get(ticketId);
     if (!r) return null;
@@ -126,8 +131,7 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
         const now = d.clock();
         const updated = a.tickets.escalateTo(params.id, body.level, now);
         a.tickets.event(params.id, now, principal.name, 'escalated', body.comment, { level: body.level });
-        a.audit.append({ actor: principal.name, action: 'ticket.escalated', subject: `ticket:${params.id}`, partnerId: t.partnerId, data: { level: body.level, manual: true } });
-        announce(updated, 'escalated');
+        recordChange(principal, updated, 'escalated', { level: body.level, manual: true });
         return updated;
       },
     }),
@@ -140,12 +144,11 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
       body: z.object({ owner: z.string().min(1).max(100), comment: z.string().max(5000).optional() }),
       response: Ticket,
       handler: ({ principal, params, body }) => {
-        const t = visible(principal, params.id);
+        visible(principal, params.id);
         const now = d.clock();
         const updated = a.tickets.assign(params.id, body.owner, now);
         a.tickets.event(params.id, now, principal.name, 'assigned', body.comment ?? `Assigned to ${body.owner}`, { owner: body.owner });
-        a.audit.append({ actor: principal.name, action: 'ticket.assigned', subject: `ticket:${params.id}`, partnerId: t.partnerId, data: { owner: body.owner } });
-        announce(updated, 'assigned');
+        recordChange(principal, updated, 'assigned', { owner: body.owner });
         return updated;
       },
     }),
@@ -176,8 +179,7 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
         const now = d.clock();
         const t = a.tickets.resolveById(params.id, now, principal.name, body.comment)!;
         a.escalation.resolved(t, now);
-        a.audit.append({ actor: principal.name, action: 'ticket.resolved', subject: `ticket:${params.id}`, partnerId: t.partnerId, data: { comment: body.comment } });
-        announce(t, 'resolved');
+        recordChange(principal, t, 'resolved', { comment: body.comment });
         return t;
       },
     }),
