@@ -42,6 +42,11 @@ export interface SimulateOptions {
   answerCommands?: boolean;
   /** Called once every connection is up and subscribed to its commands, before the first status. */
   onReady?: () => void;
+  /**
+   * Called for every status message as it is handed to mqtt.js (before the broker's ack), with the
+   * snapshot's `ts` and `seq`: the load test's record of what was sent and when. Keep it cheap.
+   */
+  onStatusPublished?: (deviceId: string, ts: number, seq: number) => void;
 }
 
 export interface SimStats {
@@ -515,8 +520,10 @@ class Fleet {
   private publishStatus(dev: Dev): void {
     const conn = dev.conn;
     conn.pending++;
+    const snap = dev.sim.nextStatus(Date.now());
     // conn.client is set for every connection before the scheduler starts.
-    conn.client!.publish(dev.statusTopic, JSON.stringify(dev.sim.nextStatus(Date.now())), this.statusOpts, conn.onAck);
+    conn.client!.publish(dev.statusTopic, JSON.stringify(snap), this.statusOpts, conn.onAck);
+    this.opts.onStatusPublished?.(dev.sim.id, snap.ts, snap.seq);
   }
 
   private drain(conn: Conn): Promise<void> {

@@ -7,13 +7,15 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export const TEST_INFLUX_PORT = 18086;
-export const TEST_MQTT_PORT = 11883;
+// FW_TEST_INFLUX_PORT, FW_TEST_MQTT_PORT and FW_TEST_DATA_DIR let two test runs share a machine
+// (each with its own pair of services); CI uses the defaults.
+export const TEST_INFLUX_PORT = Number(process.env.FW_TEST_INFLUX_PORT || 18086);
+export const TEST_MQTT_PORT = Number(process.env.FW_TEST_MQTT_PORT || 11883);
 
 /** Repository root (this file lives in <repo>/test/support/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../../scripts/services.sh', import.meta.url));
-export const TEST_DATA_DIR = fileURLToPath(new URL('../../.data/test-services', import.meta.url));
+export const TEST_DATA_DIR = process.env.FW_TEST_DATA_DIR || fileURLToPath(new URL('../../.data/test-services', import.meta.url));
 
 export function testInfluxUrl(): string {
   return `http://127.0.0.1:${TEST_INFLUX_PORT}`;
