@@ -9,7 +9,7 @@ import type { Attribution } from '../collector/tenant-tags.js';
 import type { AlertManager } from './alerts/alert-manager.js';
 import type { AlertRecord } from './alerts/alert-store.js';
 import { OK, step, type ConditionState } from './rules/condition-state.js';
-import { newTrack, trackRebootEvent, trackStatus, type DeviceTrack } from './rules/device-track.js';
+import { newTrack, trackRebootEvent, trackStatus, trackUpdateEvent, type DeviceTrack } from './rules/device-track.js';
 import type { Rule } from './rules/rule-schema.js';
 import type { RuleSet } from './rules/rule-set.js';
 import { describe, signal } from './rules/signal.js';
@@ -57,6 +57,7 @@ export class AlertEvaluator {
     ingest.on('presence', (deviceId, a, online, now) => this.onPresence(deviceId, a, online, now));
     ingest.on('event', (deviceId, a, e, now) => {
       if (e.type === 'reboot') this.onReboot(deviceId, a, now);
+      else if (e.type === 'software_update') this.onUpdateEvent(deviceId, a, e.data, now);
     });
     this.sweepTimer = setInterval(() => this.sweep(this.clock()), sweepEveryMs);
     this.sweepTimer.unref();
@@ -83,6 +84,12 @@ export class AlertEvaluator {
   onReboot(deviceId: string, a: Attribution, now: number): void {
     const e = this.entry(deviceId, a);
     trackRebootEvent(e.track, now, this.rebootWindowMs);
+    this.evaluate(e, now, false);
+  }
+
+  onUpdateEvent(deviceId: string, a: Attribution, data: Record<string, unknown>, now: number): void {
+    const e = this.entry(deviceId, a);
+    trackUpdateEvent(e.track, data);
     this.evaluate(e, now, false);
   }
 

@@ -16,6 +16,7 @@ export const DEFAULT_RULES: RuleInput[] = [
   { name: 'reboot_loop', kind: 'reboot_loop', count: 3, window: '30m', severity: 'critical', hardware: false, summary: '{value} reboots in 30 minutes' },
   { name: 'seq_gap', kind: 'seq_gap', window: '10m', severity: 'info', ticket: false, summary: 'Status messages lost on the way ({value} missing)' },
   { name: 'firmware_below_minimum', kind: 'firmware_min', severity: 'warning', priority: 'P4', summary: 'Firmware {firmware} below the catalog minimum {minimum}' },
+  { name: 'software_update_failed', kind: 'update_failed', severity: 'warning', summary: 'Software update to {target} failed; the device stays on {firmware}' },
   { name: 'unregistered_device', kind: 'unregistered', severity: 'warning', summary: 'Device is not registered: every active product must be registered and covered' },
   { name: 'coverage_expired', kind: 'uncovered', severity: 'warning', summary: 'Device is active but its coverage has expired' },
 ];

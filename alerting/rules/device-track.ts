@@ -12,11 +12,18 @@ export interface DeviceTrack {
   gapMissing: number;
   /** Times of recent reboots, oldest first (kept for the longest reboot-loop window). */
   reboots: number[];
+  /**
+   * What counted the latest reboot, until its other sign arrives: a reboot shows as a `reboot`
+   * event and as seq restarting at 0, in either order, and must count once.
+   */
+  rebootSign: 'event' | 'seq' | undefined;
   presence: 'online' | 'offline' | 'unknown';
+  /** The version of a software update that failed and has not been installed since. */
+  updateFailedTo: string | undefined;
 }
 
 export function newTrack(): DeviceTrack {
-  return { lastStatusAtMs: 0, intervalMs: undefined, lastSeq: undefined, lastUptimeS: undefined, lastGapAtMs: 0, gapMissing: 0, reboots: [], presence: 'unknown' };
+  return { lastStatusAtMs: 0, intervalMs: undefined, lastSeq: undefined, lastUptimeS: undefined, lastGapAtMs: 0, gapMissing: 0, reboots: [], rebootSign: undefined, presence: 'unknown', updateFailedTo: undefined };
 }
 
 const MAX_INTERVAL_SAMPLE_MS = 10 * 60_000;
@@ -31,6 +38,8 @@ export function trackStatus(t: DeviceTrack, s: StatusSnapshot, now: number, rebo
   }
   t.lastStatusAtMs = now;
   t.presence = 'online';
+  // A failed update installed since (by hand, or a retry whose `done` event was lost).
+  if (t.updateFailedTo !== undefined && s.firmware === t.updateFailedTo) t.updateFailedTo = undefined;
   if (t.lastSeq !== undefined) {
     if (s.seq > t.lastSeq + 1) {
       t.lastGapAtMs = now;
@@ -39,7 +48,7 @@ export function trackStatus(t: DeviceTrack, s: StatusSnapshot, now: number, rebo
       // seq restarts at 0 on reboot; an older message delivered late has a higher uptime than ours.
       const rebooted = s.uptimeS === undefined || t.lastUptimeS === undefined || s.uptimeS < t.lastUptimeS;
       if (!rebooted) return;
-      recordReboot(t, now, rebootWindowMs);
+      countReboot(t, 'seq', now, rebootWindowMs);
     } else if (s.seq === t.lastSeq) {
       return; // a redelivery
     }
@@ -50,9 +59,18 @@ export function trackStatus(t: DeviceTrack, s: StatusSnapshot, now: number, rebo
 
 /** A reboot event: counted unless a seq restart already counted this reboot. */
 export function trackRebootEvent(t: DeviceTrack, now: number, rebootWindowMs: number): void {
+  countReboot(t, 'event', now, rebootWindowMs);
+}
+
+/** Counts a reboot, unless it is the other sign of the one counted just before (within a minute). */
+function countReboot(t: DeviceTrack, sign: 'event' | 'seq', now: number, windowMs: number): void {
   const last = t.reboots.at(-1);
-  if (last !== undefined && now - last < REBOOT_EVENT_DEDUP_MS) return;
-  recordReboot(t, now, rebootWindowMs);
+  if (last !== undefined && t.rebootSign !== undefined && t.rebootSign !== sign && now - last < REBOOT_EVENT_DEDUP_MS) {
+    t.rebootSign = undefined; // both signs seen: the next of either is a new reboot
+    return;
+  }
+  t.rebootSign = sign;
+  recordReboot(t, now, windowMs);
 }
 
 function recordReboot(t: DeviceTrack, now: number, windowMs: number): void {
@@ -64,4 +82,15 @@ export function rebootsWithin(t: DeviceTrack, now: number, windowMs: number): nu
   let n = 0;
   for (const r of t.reboots) if (r >= now - windowMs) n++;
   return n;
+}
+
+/**
+ * A `software_update` event: `failed` remembers the version; `done` (or a status already reporting
+ * that version, see trackStatus) forgets it. `downloading` and `installing` change nothing: a retry
+ * in progress has not fixed anything yet.
+ */
+export function trackUpdateEvent(t: DeviceTrack, data: Record<string, unknown>): void {
+  const to = typeof data.to === 'string' ? data.to : undefined;
+  if (data.state === 'failed') t.updateFailedTo = to ?? '?';
+  else if (data.state === 'done') t.updateFailedTo = undefined;
 }

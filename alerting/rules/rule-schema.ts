@@ -57,6 +57,8 @@ export const RuleSchema = z.discriminatedUnion('kind', [
   /** Below the catalog's minimum for the model (alerting/rules/firmware-catalog.ts), or `minimum` per model here. */
   z.object({ ...common, kind: z.literal('firmware_min'), minimum: z.record(z.string(), z.string()).default({}) }),
   z.object({ ...common, kind: z.literal('uncovered') }),
+  /** A `software_update` event said `failed`; clears on a later `done`, or when the status reports that version. */
+  z.object({ ...common, kind: z.literal('update_failed') }),
 ]);
 
 export type RuleSpec = z.output<typeof RuleSchema>;

@@ -75,6 +75,10 @@ export function signal(rule: Rule, d: DeviceView, now: number, todayIso: string)
     }
     case 'unregistered':
       return result(d.attribution.tenant === undefined, d.attribution.tenant !== undefined, undefined, undefined);
+    case 'update_failed': {
+      const failed = d.track.updateFailedTo !== undefined;
+      return result(failed, !failed, undefined, undefined);
+    }
     case 'uncovered': {
       const tenant = d.attribution.tenant;
       const until = tenant?.coverage.until;
@@ -90,5 +94,6 @@ export function describe(rule: Rule, value: number | undefined, threshold: numbe
   const minimum = model === undefined ? '?' : rule.kind === 'firmware_min' ? (rule.minimum[model] ?? MIN_FIRMWARE[model] ?? '?') : '?';
   return rule.summary
     .replace('{firmware}', firmware)
+    .replace('{target}', d?.track.updateFailedTo ?? '?')
     .replace('{minimum}', minimum).replace('{value}', value === undefined ? '?' : String(Math.round(value * 100) / 100)).replace('{threshold}', threshold === undefined ? '?' : String(threshold));
 }

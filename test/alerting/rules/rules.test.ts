@@ -1,7 +1,9 @@
 // The pure parts of the rules: timing with hysteresis, the rules file, version comparison.
 import { describe, expect, it } from 'vitest';
 import { OK, step, type ConditionState } from '../../../alerting/rules/condition-state.js';
+import { newTrack, rebootsWithin, trackRebootEvent, trackStatus } from '../../../alerting/rules/device-track.js';
 import { compareVersions } from '../../../alerting/rules/firmware-catalog.js';
+import type { StatusSnapshot } from '../../../collector/messages.js';
 import { RuleSet } from '../../../alerting/rules/rule-set.js';
 
 describe('condition timing', () => {
@@ -29,6 +31,35 @@ describe('condition timing', () => {
   it('a condition that stops before `for` runs out never fires', () => {
     const a = step(OK, true, false, 1, t, 0);
     expect(step(a.state, false, true, 1, t, 59_000)).toMatchObject({ state: { phase: 'ok' }, transition: undefined });
+  });
+});
+
+describe('reboot counting', () => {
+  const status = (seq: number, uptimeS: number): StatusSnapshot => ({ seq, uptimeS, firmware: '4.2.0', model: 'Studio X50' }) as StatusSnapshot;
+  const WINDOW = 30 * 60_000;
+
+  it('counts a reboot once whether its event or its seq restart arrives first', () => {
+    const t = newTrack();
+    trackStatus(t, status(10, 5000), 0, WINDOW);
+    // Reboot 1: event, then seq restart.
+    trackRebootEvent(t, 1_000, WINDOW);
+    trackStatus(t, status(0, 5), 6_000, WINDOW);
+    trackStatus(t, status(1, 10), 11_000, WINDOW);
+    expect(rebootsWithin(t, 11_000, WINDOW)).toBe(1);
+    // Reboot 2, 40 s later: seq restart, then its event.
+    trackStatus(t, status(0, 3), 51_000, WINDOW);
+    trackRebootEvent(t, 52_000, WINDOW);
+    expect(rebootsWithin(t, 52_000, WINDOW)).toBe(2);
+    // Reboot 3, 40 s later, event only (its status lost): counted.
+    trackRebootEvent(t, 92_000, WINDOW);
+    expect(rebootsWithin(t, 92_000, WINDOW)).toBe(3);
+  });
+
+  it('two reboot events a few seconds apart are two reboots', () => {
+    const t = newTrack();
+    trackRebootEvent(t, 0, WINDOW);
+    trackRebootEvent(t, 5_000, WINDOW);
+    expect(rebootsWithin(t, 5_000, WINDOW)).toBe(2);
   });
 });
 
