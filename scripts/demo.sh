@@ -3,6 +3,8 @@
 # Installs what is missing (npm packages; influxdb and mosquitto from Debian when root), starts
 # influxd under .data/services, `fleetwatch serve` with the embedded MQTT broker and the demo
 # registry (seed/demo.json), and the simulator playing that fleet. Ctrl-C stops what it started.
+# Arguments go to the simulator, e.g. a fault scenario:
+#   npm run demo -- --scenario simulators/scenarios/overheating.yaml
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export INFLUX_PORT="${INFLUX_PORT:-8086}"
@@ -47,7 +49,7 @@ for _ in $(seq 1 100); do
 done
 
 node bin/fleetwatch.js simulate --url "mqtt://127.0.0.1:${MQTT_PORT}" --registry "$FLEET_SEED" \
-  --interval "$DEMO_INTERVAL" --unregistered 2 >.data/demo/simulate.log 2>&1 &
+  --interval "$DEMO_INTERVAL" --unregistered 2 "$@" >.data/demo/simulate.log 2>&1 &
 pids+=($!)
 
 cat <<INFO

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { runFleet, type SimStats, type SimulateOptions } from './fleet.js';
 import { loadRegistryDevices } from './registry.js';
+import { loadScenario } from './scenario/scenario-file.js';
 
 export interface SimulateFlags {
   url?: string;
@@ -18,6 +19,8 @@ export interface SimulateFlags {
   seed?: string;
   qos?: string;
   replyDelay?: string;
+  scenario?: string[];
+  randomFaults?: string;
 }
 
 /** A usage error, reported as is (no stack). */
@@ -101,6 +104,20 @@ export async function resolveSimulateOptions(
     if (flags.qos !== '0' && flags.qos !== '1') throw new SimulateUsageError('--qos must be 0 or 1');
     opts.qos = flags.qos === '0' ? 0 : 1;
   }
+  if (flags.scenario && flags.scenario.length > 0) {
+    opts.scenarios = [];
+    for (const file of flags.scenario) {
+      try {
+        opts.scenarios.push(await loadScenario(file));
+      } catch (err) {
+        throw new SimulateUsageError(`--scenario: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (flags.randomFaults !== undefined) {
+    if (flags.randomFaults !== 'on' && flags.randomFaults !== 'off') throw new SimulateUsageError('--random-faults must be on or off');
+    opts.randomFaults = flags.randomFaults === 'on';
+  }
   return opts;
 }
 
@@ -123,6 +140,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--seed <n>', 'seed of the simulated values (default: 1)')
     .option('--qos <0|1>', 'QoS of status messages (default: 1)')
     .option('--reply-delay <ms>', 'time per step when answering a command, e.g. between ping echoes (default: 1000)')
+    .option('--scenario <file>', 'play a fault scenario file (YAML/JSON); repeat for several at once', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--random-faults <on|off>', 'rare random faults (default: on, off when a scenario plays)')
     .action(async (flags: SimulateFlags, cmd: Command) => {
       let opts: SimulateOptions;
       try {
@@ -139,6 +158,16 @@ export function registerSimulateCommand(program: Command): void {
           (opts.count !== undefined ? `, ${opts.count} each` : '') +
           (opts.durationS !== undefined ? `, for ${opts.durationS} s` : ''),
       );
+
+      opts.onScenarioPlan = (plan) => {
+        for (const [scenario, groups] of plan.groups) {
+          for (const [group, ids] of groups) out(`scenario ${scenario}: group ${group} = ${ids.join(' ')}`);
+        }
+      };
+      opts.onScenarioStep = (step) => {
+        const ids = step.deviceIds.length > 4 ? `${step.deviceIds.slice(0, 4).join(' ')} +${step.deviceIds.length - 4}` : step.deviceIds.join(' ');
+        out(`scenario ${step.scenario} +${Math.round(step.atMs / 1000)} s: ${ids}: ${step.description}`);
+      };
 
       let last = { sent: 0, ms: 0 };
       opts.onProgress = (s: SimStats) => {

@@ -21,6 +21,25 @@ export interface DeviceOptions {
   seed?: number;
   /** Offset of the device's local time from UTC in minutes, for the daily call pattern (default 0). */
   utcOffsetMin?: number;
+  /**
+   * Rare random faults (a peripheral degrading, cloud registration dropping; default true). Off when
+   * a scenario plays, so the faults a run shows are exactly the scripted ones.
+   */
+  randomFaults?: boolean;
+}
+
+/** Values a fault scenario can force on a device (see simulators/scenario/). */
+export const OVERRIDABLE = ['tempC', 'fanRpm', 'cpuPct', 'rttMs', 'jitterMs', 'lossPct'] as const;
+export type OverridableField = (typeof OVERRIDABLE)[number];
+
+/** A forced value: held at `to`, or moved linearly from `from` to `to` over `overMs` starting at `atMs`. */
+export interface Override {
+  from: number;
+  to: number;
+  atMs: number;
+  overMs: number;
+  /** A restore: once the ramp is over the field goes back to the device's own walk. */
+  release?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -110,6 +129,7 @@ export class SimDevice {
   private readonly utcOffsetMs: number;
 
   private seq = 0;
+  private lastFanRpm = 0;
   private bootMs = Number.NaN;
   private lastMs = Number.NaN;
   private readonly initialUptimeS: number;
@@ -129,11 +149,17 @@ export class SimDevice {
   private inCall = false;
   private registered = true;
   private readonly peripherals: PeripheralStatus[];
+  private readonly randomFaults: boolean;
+  /** Scenario overrides by field; empty for an ordinary device (the common case costs one size check). */
+  private readonly overrides = new Map<OverridableField, Override>();
+  /** Forced by a scenario: cloud registration lost (the provider's outage, not the device's). */
+  private forcedUnregistered = false;
 
   constructor(opts: DeviceOptions) {
     this.id = opts.id;
     this.spec = typeof opts.model === 'string' ? resolveModel(opts.model) : opts.model;
     this.utcOffsetMs = (opts.utcOffsetMin ?? 0) * 60_000;
+    this.randomFaults = opts.randomFaults ?? true;
     const rng = (this.rng = new Prng(hashString(opts.id, opts.seed ?? 1)));
     const s = this.spec;
 
@@ -180,6 +206,88 @@ export class SimDevice {
     return Math.max(0, this.lossLatent.value);
   }
 
+  /** Kinds of the peripherals attached to this device. */
+  get peripheralKinds(): PeripheralStatus['kind'][] {
+    return this.peripherals.map((p) => p.kind);
+  }
+
+  /** The value the device reports for an overridable field right now (its walk, or the override). */
+  current(field: OverridableField, nowMs: number): number | undefined {
+    const o = this.overrides.get(field);
+    if (o) return overrideAt(o, nowMs);
+    return field === 'fanRpm' && !this.spec.fanRpm ? undefined : this.walkValue(field);
+  }
+
+  /**
+   * Forces a field (a scenario's fault): to `to` at once, or linearly from the current value over
+   * `overMs`. Values may leave the model's ranges: that is the point of a fault.
+   */
+  override(field: OverridableField, to: number, nowMs: number, overMs = 0): void {
+    const from = this.current(field, nowMs) ?? to;
+    this.overrides.set(field, { from, to, atMs: nowMs, overMs });
+  }
+
+  /** Gives a field back to the device's own walk; with `overMs`, by ramping back to it first. */
+  restore(field: OverridableField, nowMs: number, overMs = 0): void {
+    const o = this.overrides.get(field);
+    if (!o) return;
+    if (overMs <= 0) {
+      this.overrides.delete(field);
+      return;
+    }
+    // Ramp to where the walk is now, then hand over (the walk keeps moving meanwhile: close enough).
+    this.overrides.set(field, { from: overrideAt(o, nowMs), to: this.walkValue(field), atMs: nowMs, overMs, release: true });
+  }
+
+  /** Every forced field back to the device's own behaviour. */
+  restoreAll(nowMs: number, overMs = 0): void {
+    for (const field of [...this.overrides.keys()]) this.restore(field, nowMs, overMs);
+  }
+
+  /** Cloud registration lost (true) or back (false), whatever the device's own state. */
+  forceUnregistered(lost: boolean): void {
+    this.forcedUnregistered = lost;
+    if (!lost) this.registered = true;
+  }
+
+  /** Sets the state of the first peripheral of a kind; returns its previous state (undefined: none attached). */
+  setPeripheral(kind: PeripheralStatus['kind'], state: PeripheralState): PeripheralState | undefined {
+    const p = this.peripherals.find((x) => x.kind === kind);
+    if (!p) return undefined;
+    const before = p.state;
+    p.state = state;
+    return before;
+  }
+
+  private walkValue(field: OverridableField): number {
+    switch (field) {
+      case 'tempC':
+        return this.temp.value;
+      case 'fanRpm':
+        return this.lastFanRpm;
+      case 'cpuPct':
+        return this.cpu.value;
+      case 'rttMs':
+        return this.rtt.value;
+      case 'jitterMs':
+        return this.jitter.value;
+      case 'lossPct':
+        return this.networkLossPct;
+    }
+  }
+
+  /** The override's value now, or `own` (the walk) when there is none; drops finished restores. */
+  private forced(field: OverridableField, own: number, nowMs: number): number {
+    if (this.overrides.size === 0) return own;
+    const o = this.overrides.get(field);
+    if (!o) return own;
+    if (o.release && nowMs >= o.atMs + o.overMs) {
+      this.overrides.delete(field);
+      return own;
+    }
+    return overrideAt(o, nowMs);
+  }
+
   /** After a software update the device reports the new version. */
   setFirmware(version: string): void {
     this.firmware = version;
@@ -213,15 +321,15 @@ export class SimDevice {
     if (dtS > 0) this.stepEvents(nowMs, dtS);
 
     this.cpu.mean = this.inCall ? this.cpuCall : this.cpuIdle;
-    const cpu = this.cpu.step(rng, dtS);
+    const cpu = this.forced('cpuPct', this.cpu.step(rng, dtS), nowMs);
     this.mem.mean = this.inCall ? this.memBase + span(s.memPct) * 0.06 : this.memBase;
     const mem = this.mem.step(rng, dtS);
     // Temperature follows load with its own lag; the fan follows temperature.
     this.temp.mean = this.tempIdle + (span(s.tempC) * 0.35 * (cpu - this.cpuIdle)) / span(s.cpuPct);
-    const temp = this.temp.step(rng, dtS);
-    const rtt = this.rtt.step(rng, dtS);
-    const jitter = this.jitter.step(rng, dtS);
-    const loss = Math.max(0, this.lossLatent.step(rng, dtS));
+    const temp = this.forced('tempC', this.temp.step(rng, dtS), nowMs);
+    const rtt = this.forced('rttMs', this.rtt.step(rng, dtS), nowMs);
+    const jitter = this.forced('jitterMs', this.jitter.step(rng, dtS), nowMs);
+    const loss = this.forced('lossPct', Math.max(0, this.lossLatent.step(rng, dtS)), nowMs);
 
     const snap: StatusSnapshot = {
       v: 1,
@@ -237,7 +345,8 @@ export class SimDevice {
     if (s.fanRpm) {
       const frac = clamp((temp - s.tempC.min) / span(s.tempC), 0, 1);
       const rpm = s.fanRpm.min + span(s.fanRpm) * (frac ** 1.2 + 0.005 * rng.normal());
-      snap.fanRpm = Math.round(clamp(rpm, s.fanRpm.min, s.fanRpm.max) / 10) * 10;
+      this.lastFanRpm = clamp(rpm, s.fanRpm.min, s.fanRpm.max);
+      snap.fanRpm = Math.round(this.forced('fanRpm', this.lastFanRpm, nowMs) / 10) * 10;
     }
     snap.network = {
       link: 'up',
@@ -251,7 +360,7 @@ export class SimDevice {
         ? { active: true, platform: this.provider, mos: round(clamp(mosFor(rtt, jitter, loss), s.mos.min, s.mos.max), 2) }
         : { active: false, platform: 'none' };
     }
-    snap.cloud = { provider: this.provider, registered: this.registered };
+    snap.cloud = { provider: this.provider, registered: this.registered && !this.forcedUnregistered };
     if (this.peripherals.length > 0) {
       snap.peripherals = this.peripherals.map((p) => ({ kind: p.kind, model: p.model, state: p.state }));
     }
@@ -276,6 +385,7 @@ export class SimDevice {
         if (rng.chance(within(rate, dtS))) this.inCall = true;
       }
     }
+    if (!this.randomFaults) return;
     if (this.registered) {
       if (rng.chance(within(CLOUD_DROPS_PER_HOUR / 3600, dtS))) this.registered = false;
     } else if (rng.chance(within(1 / CLOUD_OUTAGE_S, dtS))) {
@@ -290,6 +400,12 @@ export class SimDevice {
       }
     }
   }
+}
+
+function overrideAt(o: Override, nowMs: number): number {
+  if (o.overMs <= 0 || nowMs >= o.atMs + o.overMs) return o.to;
+  if (nowMs <= o.atMs) return o.from;
+  return o.from + ((o.to - o.from) * (nowMs - o.atMs)) / o.overMs;
 }
 
 function pickFault(rng: Prng): PeripheralState {

@@ -7,6 +7,8 @@
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { parseCommand, planCommand, type CommandAction } from './commands.js';
 import { SimDevice, presence } from './device.js';
+import { compileScenarios, describeAction, type ScenarioAction, type ScenarioPlan, type TimedAction } from './scenario/compile.js';
+import type { ScenarioFile } from './scenario/scenario-file.js';
 import { pickModel } from './models.js';
 import { hashString, Prng } from './prng.js';
 import { deviceTopic } from './protocol.js';
@@ -47,6 +49,22 @@ export interface SimulateOptions {
    * snapshot's `ts` and `seq`: the load test's record of what was sent and when. Keep it cheap.
    */
   onStatusPublished?: (deviceId: string, ts: number, seq: number) => void;
+  /** Fault scenarios played on the fleet, starting with the first status (docs/simulator.md#fault-scenarios). */
+  scenarios?: ScenarioFile[];
+  /** Rare random faults (default: on without scenarios, off with them, so a scenario's faults are the only ones). */
+  randomFaults?: boolean;
+  /** Called when scenario steps run: the actions of one moment, all devices at once. */
+  onScenarioStep?: (step: ScenarioStep) => void;
+  /** Called once the scenarios are compiled, with the devices each group got. */
+  onScenarioPlan?: (plan: ScenarioPlan) => void;
+}
+
+export interface ScenarioStep {
+  scenario: string;
+  /** Offset from the scenario start. */
+  atMs: number;
+  description: string;
+  deviceIds: string[];
 }
 
 export interface SimStats {
@@ -69,6 +87,9 @@ export interface SimStats {
 export interface PlannedDevice {
   id: string;
   model: string;
+  /** From the registry seed, when it says. */
+  siteId?: string;
+  customerId?: string;
   /** Taken from the registry seed file (false: generated, e.g. SIM000001 or UNREG000001). */
   fromRegistry: boolean;
 }
@@ -146,7 +167,7 @@ export async function planDevices(
     }
     for (let i = 0; i < opts.devices; i++) {
       const d = reg[i]!;
-      out.push({ id: d.id, model: d.model, fromRegistry: true });
+      out.push({ id: d.id, model: d.model, siteId: d.siteId, customerId: d.customerId, fromRegistry: true });
     }
   } else {
     const rng = new Prng(hashString('models', seed));
@@ -189,6 +210,10 @@ interface Dev {
   readonly repliesTopic: string;
   readonly eventsTopic: string;
   readonly conn: Conn;
+  /** A scenario pulled its plug: no status, no answers, until plugged back. */
+  unplugged: boolean;
+  /** Firmware before a scenario's software update started (for the events' `from`). */
+  updateFrom: string | undefined;
 }
 
 /** Plays the fleet until count, durationS or the signal stops it; always ends gracefully. */
@@ -229,6 +254,8 @@ class Fleet {
   private wake: (() => void) | undefined;
   /** Connect waits to end when stopping (one listener here, not one per connection on the signal). */
   private readonly onStop = new Set<() => void>();
+  private readonly scenarioPlan: ScenarioPlan | undefined;
+  private readonly devById = new Map<string, Dev>();
 
   constructor(
     private readonly opts: SimulateOptions,
@@ -240,6 +267,7 @@ class Fleet {
     this.statusOpts = { qos: opts.qos ?? 1, retain: false };
     this.answerCommands = opts.answerCommands ?? true;
     const seed = opts.seed ?? DEFAULT_SEED;
+    const randomFaults = opts.randomFaults ?? !(opts.scenarios && opts.scenarios.length > 0);
 
     const perConn = this.perDevice ? 1 : (opts.devicesPerConnection ?? 500);
     const nConns = Math.ceil(planned.length / perConn);
@@ -270,18 +298,38 @@ class Fleet {
     planned.forEach((p, i) => {
       const conn = this.conns[i % nConns]!;
       const dev: Dev = {
-        sim: new SimDevice({ id: p.id, model: p.model, seed }),
+        sim: new SimDevice({ id: p.id, model: p.model, seed, randomFaults }),
         statusTopic: deviceTopic(p.id, 'status'),
         presenceTopic: deviceTopic(p.id, 'presence'),
         commandsTopic: deviceTopic(p.id, 'commands'),
         repliesTopic: deviceTopic(p.id, 'replies'),
         eventsTopic: deviceTopic(p.id, 'events'),
         conn,
+        unplugged: false,
+        updateFrom: undefined,
       };
       conn.devices.push(dev);
       this.devs.push(dev);
+      this.devById.set(p.id, dev);
       this.byCommandsTopic.set(dev.commandsTopic, dev);
     });
+    if (opts.scenarios && opts.scenarios.length > 0) {
+      const candidates = planned.map((p) => {
+        const sim = this.devById.get(p.id)!.sim;
+        return {
+          id: p.id,
+          model: sim.spec.name,
+          family: sim.spec.family,
+          hasFan: sim.spec.fanRpm !== undefined,
+          peripherals: sim.peripheralKinds,
+          provider: sim.provider,
+          siteId: p.siteId,
+          customerId: p.customerId,
+        };
+      });
+      this.scenarioPlan = compileScenarios(opts.scenarios, candidates);
+      opts.onScenarioPlan?.(this.scenarioPlan);
+    }
     this.stats = { sent: 0, presence: 0, commands: 0, replies: 0, events: 0, errors: 0, elapsedMs: 0, devices: this.devs.length, connections: nConns };
   }
 
@@ -297,6 +345,7 @@ class Fleet {
       if (!this.stopped && this.answerCommands) await this.subscribedAll();
       if (!this.stopped) {
         this.opts.onReady?.();
+        this.startScenarios();
         await this.schedule();
       }
     } finally {
@@ -401,7 +450,9 @@ class Fleet {
   private announce(conn: Conn): void {
     if (this.stopped) return;
     const payload = JSON.stringify(presence('online', Date.now()));
-    for (const d of conn.devices) conn.client?.publish(d.presenceTopic, payload, this.presenceOpts, this.onPresenceAck);
+    for (const d of conn.devices) {
+      if (!d.unplugged) conn.client?.publish(d.presenceTopic, payload, this.presenceOpts, this.onPresenceAck);
+    }
   }
 
   // ---- commands ----
@@ -428,7 +479,7 @@ class Fleet {
   private onCommand(topic: string, payload: Buffer): void {
     if (this.stopped) return;
     const dev = this.byCommandsTopic.get(topic);
-    if (!dev) return;
+    if (!dev || dev.unplugged) return;
     this.stats.commands++;
     const cmd = parseCommand(payload);
     if (!cmd) {
@@ -477,6 +528,130 @@ class Fleet {
     }
   }
 
+  // ---- scenarios ----
+
+  /** One timer per distinct moment of the plan; the moment's actions run together, in file order. */
+  private startScenarios(): void {
+    const plan = this.scenarioPlan;
+    if (!plan) return;
+    const start = performance.now();
+    let i = 0;
+    const next = (): void => {
+      if (i >= plan.actions.length || this.stopped) return;
+      const atMs = plan.actions[i]!.atMs;
+      const timer = setTimeout(() => {
+        this.commandTimers.delete(timer);
+        if (this.stopped) return;
+        const moment: TimedAction[] = [];
+        while (i < plan.actions.length && plan.actions[i]!.atMs === atMs) moment.push(plan.actions[i++]!);
+        for (const a of moment) this.applyScenario(this.devById.get(a.deviceId)!, a.action);
+        this.reportStep(moment);
+        next();
+      }, Math.max(0, start + atMs - performance.now()));
+      this.commandTimers.add(timer);
+    };
+    next();
+  }
+
+  private reportStep(moment: TimedAction[]): void {
+    const report = this.opts.onScenarioStep;
+    if (!report) return;
+    // One line per scenario and action, with every device it touched.
+    const lines = new Map<string, ScenarioStep>();
+    for (const a of moment) {
+      const description = describeAction(a.action);
+      const key = `${a.scenario}\u0000${description}`;
+      const line = lines.get(key);
+      if (line) line.deviceIds.push(a.deviceId);
+      else lines.set(key, { scenario: a.scenario, atMs: a.atMs, description, deviceIds: [a.deviceId] });
+    }
+    for (const line of lines.values()) report(line);
+  }
+
+  private applyScenario(dev: Dev, a: ScenarioAction): void {
+    const now = Date.now();
+    const sim = dev.sim;
+    switch (a.kind) {
+      case 'override':
+        sim.override(a.field, a.to, now, a.overMs);
+        return;
+      case 'restore':
+        if (a.field === 'all') sim.restoreAll(now, a.overMs);
+        else sim.restore(a.field, now, a.overMs);
+        return;
+      case 'peripheral': {
+        const before = sim.setPeripheral(a.peripheral, a.state);
+        if (before === undefined || before === a.state) return;
+        const severity = a.state === 'failed' ? 'critical' : a.state === 'ok' ? 'info' : 'warning';
+        this.publishEvent(dev, 'peripheral_state', severity, { kind: a.peripheral, from: before, to: a.state });
+        return;
+      }
+      case 'cloud':
+        sim.forceUnregistered(a.lost);
+        return;
+      case 'reboot':
+        sim.reboot(now);
+        this.publishEvent(dev, 'reboot', 'warning', { reason: 'watchdog' });
+        return;
+      case 'firmware':
+        sim.setFirmware(a.version);
+        return;
+      case 'update_event': {
+        if (a.state === 'downloading') dev.updateFrom = sim.firmware;
+        const from = dev.updateFrom ?? sim.firmware;
+        const data: Record<string, unknown> = { from, to: a.to, state: a.state };
+        if (a.state === 'failed') data.reason = 'image verification failed';
+        this.publishEvent(dev, 'software_update', a.state === 'failed' ? 'warning' : 'info', data);
+        return;
+      }
+      case 'unplug':
+        this.unplug(dev);
+        return;
+      case 'plug':
+        this.plug(dev);
+        return;
+    }
+  }
+
+  private publishEvent(dev: Dev, type: string, severity: string, data: Record<string, unknown>): void {
+    if (dev.unplugged) return;
+    const event = { v: 1, ts: Date.now(), type, severity, data };
+    dev.conn.client?.publish(dev.eventsTopic, JSON.stringify(event), { qos: 1 }, this.onEventAck);
+  }
+
+  /**
+   * Per-device connections: the socket is cut without DISCONNECT, so the broker publishes the Last
+   * Will, as for a pulled cable. Shared connections carry other devices, so the simulator publishes
+   * the offline presence the Will would have.
+   */
+  private unplug(dev: Dev): void {
+    if (dev.unplugged) return;
+    dev.unplugged = true;
+    const client = dev.conn.client;
+    if (!client) return;
+    if (this.perDevice) {
+      client.options.reconnectPeriod = 0; // stays down until plugged back
+      client.stream?.destroy();
+    } else {
+      client.publish(dev.presenceTopic, JSON.stringify(presence('offline', Date.now())), this.presenceOpts, this.onPresenceAck);
+    }
+  }
+
+  /** Power back: the device boots (seq from 0), connects and announces itself. */
+  private plug(dev: Dev): void {
+    if (!dev.unplugged) return;
+    dev.unplugged = false;
+    dev.sim.reboot(Date.now());
+    const client = dev.conn.client;
+    if (!client) return;
+    if (this.perDevice) {
+      client.options.reconnectPeriod = 1000;
+      client.reconnect(); // the connect handler announces it online and subscribes again
+    } else {
+      client.publish(dev.presenceTopic, JSON.stringify(presence('online', Date.now())), this.presenceOpts, this.onPresenceAck);
+    }
+  }
+
   // ---- publishing ----
 
   /**
@@ -502,6 +677,10 @@ class Fleet {
       let budget = MAX_BATCH;
       while (j < total && start + j * stepMs <= now && budget-- > 0) {
         const dev = devs[j % n]!;
+        if (dev.unplugged) {
+          j++; // no power, no status: its slot passes
+          continue;
+        }
         if (dev.conn.pending >= this.maxInflight) {
           // Broker slower than the schedule: wait instead of queueing without bound; the schedule
           // then catches up as fast as the broker acknowledges.

@@ -1,5 +1,5 @@
 /**
- * Reads just the devices (id, model) out of a registry seed file (CONTRACT section 4), JSON or YAML.
+ * Reads just the devices (id, model, and where they are: site and customer) out of a registry seed file (CONTRACT section 4), JSON or YAML.
  * The full seed loader lives in src/storage; the simulator needs only this much and must not depend on it.
  */
 import { readFile } from 'node:fs/promises';
@@ -11,14 +11,19 @@ import { DEVICE_ID_RE } from './protocol.js';
 export interface RegistryDevice {
   id: string;
   model: string;
+  /** From the seed; scenarios pick devices by site and customer. */
+  siteId?: string;
+  customerId?: string;
 }
 
 // Other keys (partners, coverage, …) are ignored: zod objects strip unknown keys.
 const SeedDevices = z.object({
+  sites: z.array(z.object({ id: z.string(), customerId: z.string().optional() })).default([]),
   devices: z.array(
     z.object({
       id: z.string().regex(DEVICE_ID_RE, 'must match ^[A-Za-z0-9._-]{1,64}$'),
       model: z.string().min(1),
+      siteId: z.string().optional(),
     }),
   ),
 });
@@ -40,12 +45,21 @@ export function parseRegistryDevices(text: string, source = 'registry', format?:
     throw new Error(`${source}: invalid registry seed: ${issues}`);
   }
   const seen = new Set<string>();
+  const customerOf = new Map(res.data.sites.map((site) => [site.id, site.customerId]));
+  const out: RegistryDevice[] = [];
   for (const d of res.data.devices) {
     // Two simulated devices with one id would share an MQTT client id and kick each other off.
     if (seen.has(d.id)) throw new Error(`${source}: device id ${d.id} appears more than once`);
     seen.add(d.id);
+    const dev: RegistryDevice = { id: d.id, model: d.model };
+    if (d.siteId !== undefined) {
+      dev.siteId = d.siteId;
+      const customerId = customerOf.get(d.siteId);
+      if (customerId !== undefined) dev.customerId = customerId;
+    }
+    out.push(dev);
   }
-  return res.data.devices;
+  return out;
 }
 
 export async function loadRegistryDevices(path: string): Promise<RegistryDevice[]> {

@@ -34,6 +34,17 @@ describe('resolveSimulateOptions', () => {
     await expect(resolveSimulateOptions({ registry: join(tmpdir(), 'nope.yaml') }, {})).rejects.toThrow(/cannot read registry/);
   });
 
+  it('loads --scenario files (repeatable) and --random-faults', async () => {
+    const o = await resolveSimulateOptions({ scenario: ['simulators/scenarios/overheating.yaml', 'simulators/scenarios/reboot-loop.yaml'], randomFaults: 'on' }, {});
+    expect(o.scenarios?.map((s) => s.name)).toEqual(['overheating', 'reboot-loop']);
+    expect(o.randomFaults).toBe(true);
+    await expect(resolveSimulateOptions({ scenario: [join(tmpdir(), 'nope.yaml')] }, {})).rejects.toThrow(/--scenario: cannot read scenario/);
+    const dir = await mkdtemp(join(tmpdir(), 'fwsim-scn-'));
+    await writeFile(join(dir, 'bad.yaml'), 'name: bad\ntitle: B\nduration: 1m\ngroups: { g: {} }\nsteps: [{ at: 5s, group: h, reboot: true }]\nexpect: [{ alert: x, group: g }]\n');
+    await expect(resolveSimulateOptions({ scenario: [join(dir, 'bad.yaml')] }, {})).rejects.toThrow(/bad.yaml: invalid scenario: steps.0.group: no group h/);
+    await expect(resolveSimulateOptions({ randomFaults: 'maybe' }, {})).rejects.toThrow(/--random-faults must be on or off/);
+  });
+
   it.each([
     [{ devices: '0' }, '--devices must be a positive integer'],
     [{ devices: '1.5' }, '--devices must be a positive integer'],

@@ -2,12 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { parseRegistryDevices } from '../../simulators/registry.js';
 
 describe('parseRegistryDevices', () => {
-  it('reads devices from JSON and YAML, ignoring everything else', () => {
+  it('reads devices (with their site and its customer) from JSON and YAML, ignoring everything else', () => {
     const json = JSON.stringify({
       partners: [{ id: 'p' }],
-      devices: [{ id: '8L2129E0A1B2', model: 'Studio X50', siteId: 's', coverage: { plan: 'poly-plus' } }],
+      sites: [{ id: 's', customerId: 'c', name: 'HQ' }],
+      devices: [
+        { id: '8L2129E0A1B2', model: 'Studio X50', siteId: 's', coverage: { plan: 'poly-plus' } },
+        { id: 'NOSITE', model: 'TC10', siteId: 'elsewhere' },
+      ],
     });
-    expect(parseRegistryDevices(json, 'a.json', 'json')).toEqual([{ id: '8L2129E0A1B2', model: 'Studio X50' }]);
+    expect(parseRegistryDevices(json, 'a.json', 'json')).toEqual([
+      { id: '8L2129E0A1B2', model: 'Studio X50', siteId: 's', customerId: 'c' },
+      { id: 'NOSITE', model: 'TC10', siteId: 'elsewhere' },
+    ]);
     const yaml = 'devices:\n  - id: A.b-1_2\n    model: CCX 500\n';
     expect(parseRegistryDevices(yaml, 'a.yaml')).toEqual([{ id: 'A.b-1_2', model: 'CCX 500' }]);
   });
