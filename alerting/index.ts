@@ -18,6 +18,7 @@ import { AlertEvaluator } from './evaluator.js';
 import { AlertEvents } from './events.js';
 import type { RuleSet } from './rules/rule-set.js';
 import { TicketStore, type Ticket } from './tickets/ticket-store.js';
+import { attachTicketPoints } from './tickets/ticket-points.js';
 
 export interface AlertingDeps {
   db: Database;
@@ -58,6 +59,8 @@ export function startAlerting(d: AlertingDeps): Alerting {
   const escalation = new EscalationScheduler({ db: d.db, tickets, registry: d.registry, policyFile: d.escalationPolicies, audit, events, log: d.log, clock });
   const replacements = new ReplacementService({ db: d.db, tickets, registry: d.registry, audit, events });
   const silences = new SilenceStore(d.db, clock);
+  // One `ticket` point per ticket transition, written the way alert points are (docs/influxdb.md).
+  const ticketPoints = attachTicketPoints(events, d.writePoint, d.log);
   // Registered devices per site, for the site-outage threshold; recounted when the registry changes.
   let perSite = countBySite(d.registry);
   d.registry.onDevicesChanged(() => (perSite = countBySite(d.registry)));
@@ -107,6 +110,7 @@ export function startAlerting(d: AlertingDeps): Alerting {
     stop: () => {
       evaluator.stop();
       escalation.stop();
+      ticketPoints.detach();
     },
   };
 }

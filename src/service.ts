@@ -13,6 +13,7 @@ import { CollectorMetrics } from '../collector/metrics.js';
 import { MqttSubscriber } from '../collector/mqtt-subscriber.js';
 import { Rejection } from '../collector/rejection.js';
 import { TenantResolver } from '../collector/tenant-tags.js';
+import { instanceName, SelfStats } from '../collector/self-stats.js';
 import { startAlerting, type Alerting } from '../alerting/index.js';
 import { parseDuration } from '../alerting/rules/rule-schema.js';
 import { RuleSet } from '../alerting/rules/rule-set.js';
@@ -163,6 +164,10 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   // once the database and its retention policies exist.
   const schemaReady = ensureSchemaUntilDone(store, log, () => writer.start());
   cleanups.push(() => schemaReady.cancel());
+  // collector_stats every 10 s, through the journal like every point (docs/influxdb.md).
+  const selfStats = new SelfStats({ metrics, journal, instance: instanceName(config.mqttClientId), writePoint: (line) => { journal.stage(line); journal.flush(); }, log });
+  selfStats.start();
+  cleanups.push(() => selfStats.stop());
 
   const subscriber = new MqttSubscriber(
     { url: mqttUrl, clientId: config.mqttClientId, sharedGroup: config.mqttSharedGroup, protocolVersion: config.mqttProtocolVersion },
@@ -222,6 +227,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
         await streams.close();
         diagnostics.close();
         schemaReady.cancel();
+        selfStats.stop();
         const { drained } = await writer.stop(deadlineMs);
         if (!drained) log.warn({ pendingBytes: journal.pendingBytes }, 'stopped with points still in the journal; they are written at the next start');
         journal.close();
