@@ -52,10 +52,17 @@ node bin/fleetwatch.js simulate --url "mqtt://127.0.0.1:${MQTT_PORT}" --registry
   --interval "$DEMO_INTERVAL" --unregistered 2 "$@" >.data/demo/simulate.log 2>&1 &
 pids+=($!)
 
+# The NOC page's sign-in token: the seed's first noc user.
+NOC_TOKEN="$(node --input-type=module -e '
+  const { readSeedFile } = await import("./dist/src/storage/seed.js");
+  console.log(readSeedFile(process.argv[1]).users.find((u) => u.role === "noc")?.token ?? "(a token from the list below)");
+' "$FLEET_SEED")"
+
 cat <<INFO
 
 Fleetwatch demo is running (fleet: ${FLEET_SEED}, one status per device every ${DEMO_INTERVAL} s).
 
+  NOC page        http://127.0.0.1:${PORT}/   (token ${NOC_TOKEN}; a partner token shows that partner only; docs/noc-page.md)
   Health          http://127.0.0.1:${PORT}/healthz    readiness: http://127.0.0.1:${PORT}/readyz
   Metrics         http://127.0.0.1:${PORT}/metrics
   Partner API     http://127.0.0.1:${PORT}/api/v1/tickets   (description: http://127.0.0.1:${PORT}/openapi.json; docs/api.md)
@@ -67,7 +74,7 @@ Fleetwatch demo is running (fleet: ${FLEET_SEED}, one status per device every ${
                     --data-urlencode 'q=SELECT count(seq) FROM device_status WHERE time > now() - 5m GROUP BY partner'
   Logs            .data/demo/serve.log, .data/demo/simulate.log
 
-  Demo API tokens (for the partner API and live streams):
+  Demo API tokens (for the NOC page, the partner API and live streams):
 $(node --input-type=module -e '
   const { readSeedFile } = await import("./dist/src/storage/seed.js");
   for (const u of readSeedFile(process.argv[1]).users) console.log(`    ${u.role.padEnd(14)} ${(u.partnerId ?? "all partners").padEnd(13)} ${u.token}`);

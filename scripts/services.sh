@@ -5,8 +5,10 @@
 # $FW_DATA_DIR/<service>-<port>/, so several instances (demo on the default
 # ports, tests on others) can run side by side without touching /var/lib.
 #
-# Usage: scripts/services.sh install
+# Usage: scripts/services.sh install [servers|chromium|all]
 #        scripts/services.sh start|stop|kill|reset|status [influxd|mosquitto|all]
+# install (= install servers) gets influxdb and mosquitto; install chromium gets Debian's chromium,
+# which the NOC page's browser tests (test/web) drive headless; install all gets the three.
 # Env:   INFLUX_PORT (8086; RPC/backup port is INFLUX_PORT+2), MQTT_PORT (1883),
 #        FW_DATA_DIR (<repo>/.data/services)
 set -euo pipefail
@@ -350,21 +352,34 @@ influx_version() { # "1.6.7~rc0"
 }
 
 install() {
+  local what="${1:-servers}" servers=no browser=no
+  case "$what" in
+    servers) servers=yes ;;
+    chromium) browser=yes ;;
+    all) servers=yes; browser=yes ;;
+    *) die "unknown install target '$what' (expected servers, chromium or all)" ;;
+  esac
   local -a missing=()
-  bin_path influxd >/dev/null || missing+=(influxdb)
-  bin_path mosquitto >/dev/null || missing+=(mosquitto)
+  if [[ "$servers" == yes ]]; then
+    bin_path influxd >/dev/null || missing+=(influxdb)
+    bin_path mosquitto >/dev/null || missing+=(mosquitto)
+  fi
+  # Debian's package; never a browser downloaded by a test tool.
+  if [[ "$browser" == yes ]]; then bin_path chromium >/dev/null || missing+=(chromium); fi
   if ((${#missing[@]} == 0)); then
     # Already installed: stay quiet, unless it is the wrong major version
     # (influxd 2.x has another config format and API).
-    influx_version | grep -q '^1\.' ||
-      die "$(bin_path influxd) is InfluxDB '$(influx_version)'; Fleetwatch needs InfluxDB 1.x (Debian package influxdb)"
+    if [[ "$servers" == yes ]]; then
+      influx_version | grep -q '^1\.' ||
+        die "$(bin_path influxd) is InfluxDB '$(influx_version)'; Fleetwatch needs InfluxDB 1.x (Debian package influxdb)"
+    fi
     return 0
   fi
 
   if ((EUID != 0)); then
     die "missing: ${missing[*]}. As root run:" \
-      "apt-get install -y influxdb mosquitto   (Debian/Ubuntu; needs influxd 1.x and mosquitto 2.x)," \
-      "or run 'sudo scripts/services.sh install'"
+      "apt-get install -y ${missing[*]}   (Debian/Ubuntu; needs influxd 1.x and mosquitto 2.x)," \
+      "or run 'sudo scripts/services.sh install $what'"
   fi
   command -v apt-get >/dev/null || die "missing: ${missing[*]}, and no apt-get to install them with"
 
@@ -422,14 +437,21 @@ install() {
     # shellcheck disable=SC2086
     [[ -z "$pids" ]] || kill -KILL $pids 2>/dev/null || true
   done
-  echo "installed: ${missing[*]} (influxd $(influx_version), mosquitto $("$(bin_path mosquitto)" -h 2>/dev/null | sed -n 's/^mosquitto version //p'))"
+  local versions=""
+  if [[ "$servers" == yes ]]; then
+    versions="influxd $(influx_version), mosquitto $("$(bin_path mosquitto)" -h 2>/dev/null | sed -n 's/^mosquitto version //p')"
+  fi
+  if [[ "$browser" == yes ]]; then
+    versions="${versions:+$versions, }$("$(bin_path chromium)" --version 2>/dev/null | head -1)"
+  fi
+  echo "installed: ${missing[*]} ($versions)"
 }
 
 # ---------------------------------------------------------------- main
 
 usage() {
   cat >&2 <<EOF
-usage: scripts/services.sh install
+usage: scripts/services.sh install [servers|chromium|all]
        scripts/services.sh start|stop|kill|reset|status [influxd|mosquitto|all]
 env:   INFLUX_PORT=$INFLUX_PORT (RPC on +2)  MQTT_PORT=$MQTT_PORT  FW_DATA_DIR=$FW_DATA_DIR
 status exits 0 when every requested service runs, 3 otherwise.
@@ -449,7 +471,7 @@ pick_services() {
 
 action="${1:-}"
 case "$action" in
-  install) install ;;
+  install) install "${2:-servers}" ;;
   start | stop | kill | reset)
     pick_services "${2:-}"
     for s in "${SERVICES[@]}"; do

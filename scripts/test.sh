@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-node-modules.sh   # also type-checks: the build is tsc
-bash scripts/services.sh install
+bash scripts/services.sh install all   # influxdb, mosquitto, and chromium for the NOC page's browser tests
 mkdir -p test-results
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?

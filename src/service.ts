@@ -26,6 +26,9 @@ import { VERSION } from './version.js';
 import { webhookRoutes } from './api/routes/webhooks.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { attachStreams, type Streams } from './streams/socket-server.js';
+import { IngestRate } from './streams/ingest-rate.js';
+import { fleetRoutes } from './api/routes/fleet.js';
+import { webRouter } from './web/static.js';
 import { diagnosticsRoutes } from './api/routes/diagnostics.js';
 import { DiagnosticsEvents } from './diagnostics/diagnostics-events.js';
 import { DiagnosticsService } from './diagnostics/diagnostics-service.js';
@@ -181,6 +184,8 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   cleanups.push(() => subscriber.stop());
 
   const apiDeps = { registry, liveState, alerting, deadLetters: deadLetterStore, telemetry: store, diagnostics, clock: Date.now };
+  const ingestRate = new IngestRate(events).start();
+  cleanups.push(() => ingestRate.stop());
   const http: HttpServer = await startHttpServer(
     [
       opsRoutes(metricsRegistry, [
@@ -191,8 +196,9 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
       ...apiRouters(apiDeps, log, {
         rateLimit: { perSecond: config.apiRatePerSecond, burst: config.apiRateBurst },
         version: VERSION,
-        extraRoutes: [...webhookRoutes({ ...apiDeps, webhooks: webhookStore }), ...diagnosticsRoutes({ ...apiDeps, diagnostics })],
+        extraRoutes: [...webhookRoutes({ ...apiDeps, webhooks: webhookStore }), ...diagnosticsRoutes({ ...apiDeps, diagnostics }), ...fleetRoutes({ ...apiDeps, ingestRate })],
       }),
+      webRouter(),
     ],
     config.port,
     config.host,
@@ -201,6 +207,8 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   const streams = attachStreams({ httpServer: http.server, registry, ingest: events, alertEvents: alerting.events, log });
   diagnosticsEvents.on('progress', (p) => streams.publish('diagnostics.progress', { ...p, runId: p.diagnosticsId }));
   diagnosticsEvents.on('result', (p) => streams.publish('diagnostics.result', { ...p, runId: p.diagnosticsId }));
+  // ingest.rate once a second: the global rate to noc (partnerId null), each partner's own to it.
+  ingestRate.onSecond((partnerId, sample) => streams.publish('ingest.rate', { ...sample, partnerId, customerId: null, deviceId: null, scope: partnerId === null ? 'global' : 'partner' }));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -224,6 +232,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
         await subscriber.stop();
         alerting.stop();
         await webhooks.stop();
+        ingestRate.stop();
         await streams.close();
         diagnostics.close();
         schemaReady.cancel();

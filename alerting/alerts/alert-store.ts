@@ -149,6 +149,16 @@ export class AlertStore {
     return this.firing.all().map(toRecord);
   }
 
+  /** Firing alerts per device (devices without any are left out): one small query for fleet-wide counts. */
+  firingCountByDevice(partnerId?: string): Map<string, number> {
+    const rows = this.db
+      .prepare<{ device_id: string; n: number }>(
+        `SELECT device_id, COUNT(*) AS n FROM alerts WHERE state = 'firing' AND device_id IS NOT NULL ${partnerId !== undefined ? 'AND partner_id = ?' : ''} GROUP BY device_id`,
+      )
+      .all(...(partnerId !== undefined ? [partnerId] : []));
+    return new Map(rows.map((r) => [r.device_id, r.n]));
+  }
+
   /** Firing alerts grouped by partner, customer, site and rule (a partner sees only its own). */
   groups(filter: { partnerId?: string } = {}): AlertGroup[] {
     const rows = this.db

@@ -16,11 +16,16 @@ export const STREAM_EVENTS = [
   'diagnostics.progress',
   'diagnostics.result',
   'rollout.progress',
+  // Extension (compatible, CONTRACT "new events"): messages accepted per second, see docs/streams.md.
+  'ingest.rate',
 ] as const;
 export type StreamEventName = (typeof STREAM_EVENTS)[number];
 
-/** High-rate state samples: not kept for replay, and conflatable (only the latest per device matters). */
-export const EPHEMERAL_EVENTS: readonly string[] = ['device.status', 'device.presence'];
+/**
+ * High-rate state samples: not kept for replay, and conflatable (only the latest per device matters;
+ * `ingest.rate` has no device, so it is never held back, only not replayed).
+ */
+export const EPHEMERAL_EVENTS: readonly string[] = ['device.status', 'device.presence', 'ingest.rate'];
 
 /** What every event payload starts with. */
 export interface StreamEventBase {

@@ -27,6 +27,21 @@ export interface DeviceTelemetrySummary {
   events: Array<{ ts: number; type: string; severity: string; code: string | null; component: string | null }>;
 }
 
+/** One status snapshot as stored, for a device's recent-telemetry chart (null: not reported). */
+export interface DeviceStatusPoint {
+  ts: number;
+  cpuPct: number | null;
+  memPct: number | null;
+  tempC: number | null;
+  rttMs: number | null;
+  jitterMs: number | null;
+  lossPct: number | null;
+  mos: number | null;
+  linkUp: boolean | null;
+  inCall: boolean | null;
+  peripheralsFailed: number | null;
+}
+
 export const RAW_POLICY = 'raw';
 export const ROLLUP_POLICY = 'rollup';
 
@@ -128,6 +143,32 @@ export class Influx1Store implements TelemetryStore {
       lastSeenMs: firmware[0] ? firmware[0].time.getTime() : null,
       events: events.map((e) => ({ ts: e.time.getTime(), type: e.type, severity: e.severity, code: e.code ?? null, component: e.component ?? null })),
     };
+  }
+
+  /** The device's latest status points since `sinceMs` (at most `limit`, the newest), oldest first. */
+  async recentStatus(deviceId: string, sinceMs: number, limit: number): Promise<DeviceStatusPoint[]> {
+    type Row = { time: { getTime(): number } } & Record<string, number | boolean | null | undefined>;
+    const rows = await this.influx.query<Row>(
+      `SELECT "cpu_pct", "mem_pct", "temp_c", "rtt_ms", "jitter_ms", "loss_pct", "mos", "link_up", "in_call", "peripherals_failed"
+       FROM "device_status" WHERE "device" = ${escape.stringLit(deviceId)} AND time >= ${Math.trunc(sinceMs)}ms ORDER BY time DESC LIMIT ${Math.max(1, Math.trunc(limit))}`,
+    );
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    const bool = (v: unknown) => (typeof v === 'boolean' ? v : null);
+    return rows
+      .map((r) => ({
+        ts: r.time.getTime(),
+        cpuPct: num(r.cpu_pct),
+        memPct: num(r.mem_pct),
+        tempC: num(r.temp_c),
+        rttMs: num(r.rtt_ms),
+        jitterMs: num(r.jitter_ms),
+        lossPct: num(r.loss_pct),
+        mos: num(r.mos),
+        linkUp: bool(r.link_up),
+        inCall: bool(r.in_call),
+        peripheralsFailed: num(r.peripherals_failed),
+      }))
+      .reverse();
   }
 
   async ping(timeoutMs: number): Promise<boolean> {

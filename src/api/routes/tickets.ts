@@ -1,6 +1,7 @@
 // Tickets: create, list, read with history, acknowledge, comment, escalate, resolve; the advance
 // replacement shipment of a ticket and its onsite visit.
 import { z } from 'zod';
+import { parseEscalationState } from '../../../alerting/escalation/escalation.js';
 import type { Ticket as TicketRecord } from '../../../alerting/tickets/ticket-store.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
@@ -21,6 +22,18 @@ const Replacement = z.object({
   history: z.array(z.object({ status: z.string(), at: z.string(), by: z.string() })),
 });
 
+/**
+ * Optional fields on tickets (a compatible extension): the acknowledge deadline and the next
+ * escalation step from the ticket's escalation plan, and the advance-replacement shipment's state,
+ * so a ticket queue can show countdowns and shipments without a request per ticket.
+ */
+const Deadlines = {
+  ackDueMs: z.number().nullable().optional(),
+  nextEscalation: z.object({ level: z.string(), dueMs: z.number() }).nullable().optional(),
+  shipment: z.object({ status: z.string(), shipBy: z.string(), deliverBy: z.string(), freight: z.string() }).nullable().optional(),
+};
+const QueueTicket = Ticket.extend(Deadlines);
+
 export function ticketRoutes(d: ApiDeps): AnyRoute[] {
   const a = d.alerting;
   const visible = (p: Principal, id: number): TicketRecord => {
@@ -40,6 +53,25 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
     return { id: r.id, ticketId: r.ticketId, deviceId: r.deviceId, fault: r.fault, status: r.status, shipBy: r.shipBy, deliverBy: r.deliverBy, reason: r.reason, freight: r.shipment.freight, history: r.shipment.history.map((h) => ({ status: h.status, at: new Date(h.at).toISOString(), by: h.by })) };
   };
 
+  const withDeadlines = (t: TicketRecord) => {
+    let ackDueMs: number | null = null;
+    let nextEscalation: { level: string; dueMs: number } | null = null;
+    const json = a.tickets.escalationOf(t.id);
+    if (json) {
+      try {
+        const state = parseEscalationState(JSON.parse(json));
+        ackDueMs = Date.parse(state.ack.dueAt);
+        // A step to the level the ticket is already with changes nothing (the scheduler skips it).
+        const next = state.resolvedAt === null ? state.steps.find((x) => !x.done && !x.cancelled && x.level !== t.queue) : undefined;
+        nextEscalation = next ? { level: next.level, dueMs: Date.parse(next.dueAt) } : null;
+      } catch {
+        // An unreadable plan: the ticket is shown without deadlines (the scheduler logs it).
+      }
+    }
+    const r = a.replacements.get(t.id);
+    return { ...t, ackDueMs, nextEscalation, shipment: r ? { status: r.status, shipBy: r.shipBy, deliverBy: r.deliverBy, freight: r.shipment.freight } : null };
+  };
+
   return [
     defineRoute({
       method: 'get',
@@ -47,8 +79,8 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
       tag: 'tickets',
       summary: 'Tickets, newest first',
       query: z.object({ status: z.enum(['open', 'acknowledged', 'escalated', 'resolved']).optional(), deviceId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      response: z.object({ items: z.array(Ticket) }),
-      handler: ({ principal, query }) => ({ items: a.tickets.list({ partnerId: partnerScope(principal), status: query.status, deviceId: query.deviceId, limit: query.limit }) }),
+      response: z.object({ items: z.array(QueueTicket) }),
+      handler: ({ principal, query }) => ({ items: a.tickets.list({ partnerId: partnerScope(principal), status: query.status, deviceId: query.deviceId, limit: query.limit }).map(withDeadlines) }),
     }),
     defineRoute({
       method: 'get',
@@ -56,8 +88,8 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
       tag: 'tickets',
       summary: 'A ticket with its history, replacement shipment and onsite visit',
       params: NumericIdParams,
-      response: Ticket.extend({ history: z.array(TicketEvent), replacement: Replacement.nullable() }),
-      handler: ({ principal, params }) => ({ ...visible(principal, params.id), history: a.tickets.history(params.id), replacement: replacementView(params.id) }),
+      response: QueueTicket.extend({ history: z.array(TicketEvent), replacement: Replacement.nullable() }),
+      handler: ({ principal, params }) => ({ ...withDeadlines(visible(principal, params.id)), history: a.tickets.history(params.id), replacement: replacementView(params.id) }),
     }),
     defineRoute({
       method: 'post',
