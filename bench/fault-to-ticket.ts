@@ -23,7 +23,8 @@
 // Pass 1 (idle, the baseline): faults with no background load. Pass 2 (loaded): the same number of
 // faults on other devices while the background load runs. Raw figures: .data/bench/fault-to-ticket.json.
 // Exit code 1 when a pass opened fewer (or more) overheating tickets than it sent faults.
-// `npm run bench` runs it after bench/ingest.ts (scripts/bench.sh; `--only latency` runs it alone).
+// `npm run bench` runs it after bench/ingest.ts and before bench/memory.ts (scripts/bench.sh; `--only
+// latency` runs it alone); its headline figures go to .data/bench/results/latency.json for bench/summary.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -35,6 +36,7 @@ import { pino } from 'pino';
 import { writeSingleSiteSeed } from '../simulators/seed-file.js';
 import { loadConfig } from '../src/config.js';
 import { startService, type Service } from '../src/service.js';
+import { LATENCY_GOAL_P99_MS, writeHeadline, type LatencyPass } from './results.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -69,7 +71,7 @@ const WARMUP_S = num('warmup', 3, 0);
 /** Open-loop spacing of the faults; --duration S spreads them over S seconds instead. */
 const SPACING_MS = args.has('duration') ? (num('duration', 0, 0.001) * 1000) / FAULTS : num('spacing', 30, 0);
 const WARMUP_FAULTS = 20;
-const GOAL_P99_MS = 250;
+const GOAL_P99_MS = LATENCY_GOAL_P99_MS;
 /** A fault whose ticket has not come this long after the last fault was sent counts as missing. */
 const TICKET_TIMEOUT_MS = 10_000;
 
@@ -516,6 +518,20 @@ async function main(): Promise<number> {
     goal: { p99Ms: main.latency.p99, met: goalMet },
   };
   writeFileSync(join(WORK, 'fault-to-ticket.json'), JSON.stringify(out, null, 2));
+  const headline = (r: PassResult): LatencyPass => ({
+    faults: r.faults,
+    tickets: r.tickets,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    ...(r.name === 'loaded' ? { backgroundMsgPerS: r.backgroundMsgPerS } : {}),
+  });
+  writeHeadline({
+    bench: 'latency',
+    when: out.when,
+    settings: { load: LOAD, faults: FAULTS, spacingMs: SPACING_MS, devices: DEVICES },
+    idle: headline(idle),
+    ...(loaded ? { loaded: headline(loaded) } : {}),
+  });
   console.log('\nraw figures: .data/bench/fault-to-ticket.json');
 
   const bad = [idle, ...(loaded ? [loaded] : [])].filter((r) => r.tickets !== r.faults);

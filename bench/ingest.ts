@@ -1,4 +1,5 @@
-// `npm run bench` (the first of its two benches; scripts/bench.sh runs bench/fault-to-ticket.ts after it):
+// `npm run bench` (the first of its three benches; scripts/bench.sh runs bench/fault-to-ticket.ts and
+// bench/memory.ts after it, then bench/summary.ts; headline figures: .data/bench/results/ingest.json):
 // ingest throughput of the real collector against a bare mqtt.js subscriber, on the
 // same mosquitto in the same run, plus the decoder's cost per message against JSON.parse alone.
 //
@@ -14,6 +15,7 @@ import { decodeStatus } from '../collector/decode-status.js';
 import { statusLine, tenantTagSet } from '../collector/line-protocol.js';
 import { Rejection } from '../collector/rejection.js';
 import { writeSingleSiteSeed } from '../simulators/seed-file.js';
+import { writeHeadline } from './results.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -246,6 +248,7 @@ async function main(): Promise<void> {
     console.log(`| stored / sent | | ${allStored ? 'all' : 'MISSING'} (${rows.map((r) => r.collector.stored).join(', ')} of ${MESSAGES}) | |`);
     const out = { when: new Date().toISOString(), messages: MESSAGES, devices: DEVICES, rows, bareBest, collBest, ratio: collBest / bareBest, decoder: dec };
     writeFileSync(join(WORK, 'last.json'), JSON.stringify(out, null, 2));
+    writeHeadline({ bench: 'ingest', when: out.when, settings: { messages: MESSAGES, devices: DEVICES, rounds: ROUNDS }, bareMsgPerS: bareBest, collectorMsgPerS: collBest, ratio: collBest / bareBest, allStored });
     console.log(`\nraw figures: .data/bench/last.json`);
     if (!allStored) process.exitCode = 1;
   } finally {

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# `npm run bench`: installs what is missing, builds, then runs the two benchmarks one after the
-# other, each on its own mosquitto and influxd that it starts and stops (data under .data/bench):
-#   bench/ingest.ts           ingest throughput, collector vs. a bare subscriber (ports 21883/28086)
+# `npm run bench`: installs what is missing, builds, then runs the three benchmarks one after the
+# other and ends with one headline table:
+#   bench/ingest.ts           ingest throughput, collector vs. a bare subscriber (own mosquitto and influxd, ports 21883/28086)
 #   bench/fault-to-ticket.ts  fault-to-ticket latency, idle and under a background load (ports 21884/28087)
-# Each prints a markdown table. Exit code: non-zero when either bench failed (both still run).
+#   bench/memory.ts           memory per device with 100,000 devices' state vs. keeping the last message (no services)
+#   bench/summary.ts          the headline table, from what each bench wrote to .data/bench/results/<bench>.json
+# Each bench prints its own markdown table. Exit code: non-zero when a bench failed (all still run);
+# a goal missed is reported in the tables, not in the exit code.
 #
-# --only ingest|latency runs just one of them. Other options go to the bench that runs; when both
-# run they go to the ingest bench (as before), and the latency bench runs with its defaults:
-#   npm run bench                                        both, defaults
-#   npm run bench -- --messages 20000 --rounds 3         ingest options, latency bench with defaults
+# --only ingest|latency|memory runs just one of them (the summary then shows the others' figures from
+# their last run, dated). Other options go to the bench that runs; when all run they go to the ingest
+# bench (as before), and the other two run with their defaults:
+#   npm run bench                                        all three, defaults
+#   npm run bench -- --messages 20000 --rounds 3         ingest options, the others with defaults
 #   npm run bench -- --only latency --load 10000 --faults 500
+#   npm run bench -- --only memory --devices 20000
 # Options of each: bench/README.md and docs/operations.md#benchmarking.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +24,7 @@ args=()
 while (($# > 0)); do
   case "$1" in
     --only)
-      (($# >= 2)) || { echo "bench.sh: --only needs ingest or latency" >&2; exit 2; }
+      (($# >= 2)) || { echo "bench.sh: --only needs ingest, latency or memory" >&2; exit 2; }
       only="$2"
       shift 2
       ;;
@@ -28,19 +33,40 @@ while (($# > 0)); do
   esac
 done
 case "$only" in
-  "" | ingest | latency) ;;
-  *) echo "bench.sh: --only takes ingest or latency, got '$only'" >&2; exit 2 ;;
+  "" | ingest | latency | memory) ;;
+  *) echo "bench.sh: --only takes ingest, latency or memory, got '$only'" >&2; exit 2 ;;
 esac
 
 bash scripts/ensure-node-modules.sh
+started=$(node -e 'console.log(Date.now())')
+results=.data/bench/results
+mkdir -p "$results"
 rc=0
-if [[ "$only" != latency ]]; then
-  node dist/bench/ingest.js ${args[@]+"${args[@]}"} || rc=$?
+ran=()
+
+# run NAME SCRIPT [ARGS...]: one bench; its old headline goes first, so a failed run leaves none.
+run() {
+  local name="$1" script="$2"
+  shift 2
+  ((${#ran[@]} == 0)) || echo
+  ran+=("$name")
+  rm -f "$results/$name.json"
+  node "$script" "$@" || rc=$?
+}
+
+if [[ -z "$only" ]]; then
+  run ingest dist/bench/ingest.js ${args[@]+"${args[@]}"}
+  run latency dist/bench/fault-to-ticket.js
+  run memory dist/bench/memory.js
+else
+  case "$only" in
+    ingest) script=dist/bench/ingest.js ;;
+    latency) script=dist/bench/fault-to-ticket.js ;;
+    memory) script=dist/bench/memory.js ;;
+  esac
+  run "$only" "$script" ${args[@]+"${args[@]}"}
 fi
-if [[ "$only" == latency ]]; then
-  node dist/bench/fault-to-ticket.js ${args[@]+"${args[@]}"} || rc=$?
-elif [[ -z "$only" ]]; then
-  echo
-  node dist/bench/fault-to-ticket.js || rc=$?
-fi
+
+echo
+node dist/bench/summary.js --ran "$(IFS=,; echo "${ran[*]}")" --since "$started" || rc=$?
 exit "$rc"
