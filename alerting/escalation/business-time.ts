@@ -64,10 +64,17 @@ export function workingTimeBetween(a: Date, b: Date, calendar: WorkingCalendar):
   return total;
 }
 
+// Zones already found valid. luxon's isValidZone builds an Intl.DateTimeFormat on every call (about
+// 25 KB of ICU memory the allocator keeps), and this runs several times per ticket.
+const validZones = new Set<string>();
+
 /** Throws unless the calendar can be used (known zone and country, open before close). */
 export function checkCalendar(calendar: WorkingCalendar): void {
   if (calendar.kind === '24x7') return;
-  if (!IANAZone.isValidZone(calendar.timezone)) throw new RangeError(`unknown time zone "${calendar.timezone}"`);
+  if (!validZones.has(calendar.timezone)) {
+    if (!IANAZone.isValidZone(calendar.timezone)) throw new RangeError(`unknown time zone "${calendar.timezone}"`);
+    validZones.add(calendar.timezone);
+  }
   const open = minutesOf(calendar.open, 'open');
   const close = minutesOf(calendar.close, 'close');
   if (open >= close) throw new RangeError(`open ${calendar.open} must be before close ${calendar.close}`);
