@@ -12,6 +12,7 @@ import type { ScenarioFile } from './scenario/scenario-file.js';
 import { pickModel } from './models.js';
 import { hashString, Prng } from './prng.js';
 import { deviceTopic } from './protocol.js';
+import { utcOffsetMinutes } from './local-time.js';
 import { loadRegistryDevices } from './registry.js';
 
 export interface SimulateOptions {
@@ -90,6 +91,8 @@ export interface PlannedDevice {
   /** From the registry seed, when it says. */
   siteId?: string;
   customerId?: string;
+  /** The site's time zone, when the registry says: calls follow its working day (else UTC). */
+  timezone?: string;
   /** Taken from the registry seed file (false: generated, e.g. SIM000001 or UNREG000001). */
   fromRegistry: boolean;
 }
@@ -167,7 +170,7 @@ export async function planDevices(
     }
     for (let i = 0; i < opts.devices; i++) {
       const d = reg[i]!;
-      out.push({ id: d.id, model: d.model, siteId: d.siteId, customerId: d.customerId, fromRegistry: true });
+      out.push({ id: d.id, model: d.model, siteId: d.siteId, customerId: d.customerId, timezone: d.timezone, fromRegistry: true });
     }
   } else {
     const rng = new Prng(hashString('models', seed));
@@ -298,7 +301,7 @@ class Fleet {
     planned.forEach((p, i) => {
       const conn = this.conns[i % nConns]!;
       const dev: Dev = {
-        sim: new SimDevice({ id: p.id, model: p.model, seed, randomFaults }),
+        sim: new SimDevice({ id: p.id, model: p.model, seed, randomFaults, utcOffsetMin: p.timezone ? utcOffsetMinutes(p.timezone) : undefined }),
         statusTopic: deviceTopic(p.id, 'status'),
         presenceTopic: deviceTopic(p.id, 'presence'),
         commandsTopic: deviceTopic(p.id, 'commands'),

@@ -14,11 +14,13 @@ export interface RegistryDevice {
   /** From the seed; scenarios pick devices by site and customer. */
   siteId?: string;
   customerId?: string;
+  /** The site's time zone (IANA), for the daily call pattern. */
+  timezone?: string;
 }
 
 // Other keys (partners, coverage, …) are ignored: zod objects strip unknown keys.
 const SeedDevices = z.object({
-  sites: z.array(z.object({ id: z.string(), customerId: z.string().optional() })).default([]),
+  sites: z.array(z.object({ id: z.string(), customerId: z.string().optional(), timezone: z.string().optional() })).default([]),
   devices: z.array(
     z.object({
       id: z.string().regex(DEVICE_ID_RE, 'must match ^[A-Za-z0-9._-]{1,64}$'),
@@ -45,7 +47,7 @@ export function parseRegistryDevices(text: string, source = 'registry', format?:
     throw new Error(`${source}: invalid registry seed: ${issues}`);
   }
   const seen = new Set<string>();
-  const customerOf = new Map(res.data.sites.map((site) => [site.id, site.customerId]));
+  const siteOf = new Map(res.data.sites.map((site) => [site.id, site]));
   const out: RegistryDevice[] = [];
   for (const d of res.data.devices) {
     // Two simulated devices with one id would share an MQTT client id and kick each other off.
@@ -54,8 +56,9 @@ export function parseRegistryDevices(text: string, source = 'registry', format?:
     const dev: RegistryDevice = { id: d.id, model: d.model };
     if (d.siteId !== undefined) {
       dev.siteId = d.siteId;
-      const customerId = customerOf.get(d.siteId);
-      if (customerId !== undefined) dev.customerId = customerId;
+      const site = siteOf.get(d.siteId);
+      if (site?.customerId !== undefined) dev.customerId = site.customerId;
+      if (site?.timezone !== undefined) dev.timezone = site.timezone;
     }
     out.push(dev);
   }
