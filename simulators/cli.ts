@@ -84,10 +84,11 @@ export async function resolveSimulateOptions(
     opts.devices = positiveInt('--devices', flags.devices);
   }
   if (flags.connections !== undefined) {
-    if (flags.connections !== 'per-device' && flags.connections !== 'shared') {
-      throw new SimulateUsageError('--connections must be per-device or shared');
+    // `multiplexed` is what the product brief calls it: many devices over few connections.
+    if (flags.connections !== 'per-device' && flags.connections !== 'shared' && flags.connections !== 'multiplexed') {
+      throw new SimulateUsageError('--connections must be per-device or shared (also called multiplexed)');
     }
-    opts.connections = flags.connections;
+    opts.connections = flags.connections === 'per-device' ? 'per-device' : 'shared';
   }
   if (flags.count !== undefined) opts.count = positiveInt('--count', flags.count);
   if (flags.duration !== undefined) opts.durationS = positiveNumber('--duration', flags.duration);
@@ -134,7 +135,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--interval <seconds>', 'status interval per device, fractional allowed (default: 30)')
     .option('--registry <file>', 'registry seed file (JSON or YAML) whose devices are played (default: FLEET_SEED)')
     .option('--unregistered <n>', 'extra devices that are not in the registry')
-    .option('--connections <mode>', 'per-device (one connection and Last Will each) or shared', 'per-device')
+    .option('--connections <mode>', 'per-device (one connection and Last Will each) or shared (multiplexed: 500 devices per connection)', 'per-device')
     .option('--count <n>', 'stop after this many status messages per device')
     .option('--duration <seconds>', 'stop after this long')
     .option('--seed <n>', 'seed of the simulated values (default: 1)')

@@ -34,6 +34,10 @@ describe('resolveSimulateOptions', () => {
     await expect(resolveSimulateOptions({ registry: join(tmpdir(), 'nope.yaml') }, {})).rejects.toThrow(/cannot read registry/);
   });
 
+  it('takes multiplexed as another name for shared connections', async () => {
+    expect(await resolveSimulateOptions({ connections: 'multiplexed' }, {})).toMatchObject({ connections: 'shared' });
+  });
+
   it('loads --scenario files (repeatable) and --random-faults', async () => {
     const o = await resolveSimulateOptions({ scenario: ['simulators/scenarios/overheating.yaml', 'simulators/scenarios/reboot-loop.yaml'], randomFaults: 'on' }, {});
     expect(o.scenarios?.map((s) => s.name)).toEqual(['overheating', 'reboot-loop']);
