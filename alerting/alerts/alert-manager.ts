@@ -58,10 +58,19 @@ export class AlertManager {
 
   /** Firing alerts held back by a silence or maintenance window: announced when it ends. */
   private readonly muted = new Set<string>();
+  /**
+   * When muted alerts need another look: something that held them back may have ended (a silence
+   * ended or was changed, a site came back). Looking at thousands of held-back alerts every second
+   * for nothing (a site outage of a large fleet) would keep the loop busy.
+   */
+  private mutedDirty = true;
+  private mutedRecheckAt = 0;
+  private seenSilenceVersion = -1;
 
   /** After a restart: firing alerts that were never announced are still held back. */
   restoreMuted(firing: AlertRecord[]): void {
     for (const a of firing) if (a.notifiedState !== 'firing') this.muted.add(a.fingerprint);
+    this.mutedDirty = true;
   }
 
   /** `provider`: the device's cloud provider, for cloud registration rules. */
@@ -96,6 +105,11 @@ export class AlertManager {
    * the evaluator knows of the device now (rule for its partner, attribution, fault, provider).
    */
   releaseMuted(now: number, lookup: (rule: string, deviceId: string) => { rule: Rule; a: Attribution; fault: string; provider: string | undefined } | undefined): void {
+    const silenceVersion = this.d.silences?.version ?? 0;
+    if (!this.mutedDirty && silenceVersion === this.seenSilenceVersion && now < this.mutedRecheckAt) return;
+    this.mutedDirty = false;
+    this.seenSilenceVersion = silenceVersion;
+    this.mutedRecheckAt = this.d.silences?.nextEndAfter(now) ?? Number.POSITIVE_INFINITY;
     for (const fingerprint of this.muted) {
       const alert = this.d.alerts.get(fingerprint);
       if (!alert || alert.state !== 'firing' || alert.deviceId === null) {
@@ -234,6 +248,7 @@ export class AlertManager {
     const site = this.d.alerts.get(fingerprint);
     if (!outages || site?.state !== 'firing' || outages.isDown(siteId)) return;
     const resolved = this.d.alerts.resolve(fingerprint, `Resolved: ${site.summary}`, now)!;
+    this.mutedDirty = true; // the site's device alerts are no longer inhibited: the sweep announces them
     const who = { partnerId: site.partnerId, customerId: site.customerId, deviceId: null };
     this.d.audit.append({ actor: 'system', action: 'alert.resolved', subject: `alert:${fingerprint}`, partnerId: site.partnerId, data: { rule: SITE_RULE, siteId } });
     this.d.events.emit('alert.resolved', { ...this.d.events.meta(now, who), alert: resolved });

@@ -58,6 +58,8 @@ const toSilence = (r: Row): Silence => ({
 
 export class SilenceStore {
   private cache: Silence[] | undefined;
+  /** Bumped whenever a silence is added or ended by hand: muted alerts may need another look. */
+  version = 0;
 
   constructor(
     private readonly db: Database,
@@ -73,6 +75,7 @@ export class SilenceStore {
         .run(s.kind, s.partnerId ?? null, s.customerId ?? null, s.siteId ?? null, s.deviceId ?? null, s.rule ?? null, s.startsMs, s.endsMs, s.createdBy, s.comment, this.clock()).lastInsertRowid,
     );
     this.cache = undefined;
+    this.version++;
     return this.get(id)!;
   }
 
@@ -81,6 +84,7 @@ export class SilenceStore {
     const now = this.clock();
     this.db.prepare(`UPDATE silences SET ends_ms = MAX(starts_ms + 1, ?) WHERE id = ? AND ends_ms > ?`).run(now, id, now);
     this.cache = undefined;
+    this.version++;
   }
 
   get(id: number): Silence | undefined {
@@ -93,13 +97,24 @@ export class SilenceStore {
     return rows.filter((s) => (filter.partnerId === undefined || s.partnerId === filter.partnerId) && (filter.activeAt === undefined || (s.startsMs <= filter.activeAt && filter.activeAt < s.endsMs)));
   }
 
-  /** The silence muting an alert with these attributes at `now`, if any. */
-  muting(a: Matchers, now: number): Silence | undefined {
+  /** When the next silence running or planned at `now` ends (Infinity: none). */
+  nextEndAfter(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const s of this.notEnded(now)) if (s.endsMs < next) next = s.endsMs;
+    return next;
+  }
+
+  /** Silences not yet ended at `now`, future ones included; reloaded whenever one ends or is added. */
+  private notEnded(now: number): Silence[] {
     if (!this.cache || this.cache.some((s) => s.endsMs <= now)) {
-      // Not yet ended ones, future ones included; reloaded whenever one ends or is added.
       this.cache = this.db.prepare<Row>(`SELECT * FROM silences WHERE ends_ms > ?`).all(now).map(toSilence);
     }
-    for (const s of this.cache) {
+    return this.cache;
+  }
+
+  /** The silence muting an alert with these attributes at `now`, if any. */
+  muting(a: Matchers, now: number): Silence | undefined {
+    for (const s of this.notEnded(now)) {
       if (s.startsMs > now || s.endsMs <= now) continue;
       if (s.partnerId !== null && s.partnerId !== a.partnerId) continue;
       if (s.customerId !== null && s.customerId !== a.customerId) continue;

@@ -10,6 +10,9 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrate } from './migrations.js';
 
+/** Distinct SQL texts kept compiled; built SQL (IN lists of varying length) could otherwise grow it. */
+const MAX_CACHED_STATEMENTS = 500;
+
 /** Values a statement can bind. No booleans: store them as 0/1 so both SQLite and PostgreSQL agree. */
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -95,6 +98,7 @@ class SqliteDatabase implements Database {
   readonly dialect = 'sqlite' as const;
   readonly location: string;
   private readonly raw: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(location: string) {
     this.location = location;
@@ -116,7 +120,15 @@ class SqliteDatabase implements Database {
 
   prepare<Row = Record<string, unknown>>(sql: string): Statement<Row> {
     // The better-sqlite3 statement already has exactly this shape; no wrapper on the hot path.
-    return this.raw.prepare(sql) as unknown as Statement<Row>;
+    // Cached by text: the stores prepare at the call site, and compiling the same SQL on every
+    // call costs more than running it. A statement holds no state between runs.
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.raw.prepare(sql);
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
+      this.statements.set(sql, st);
+    }
+    return st as unknown as Statement<Row>;
   }
 
   exec(sql: string): void {

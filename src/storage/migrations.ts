@@ -261,6 +261,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tickets ADD COLUMN owner TEXT;
   `,
+
+  // 7: firing alerts by site: the site-outage check counts them on every device going down, and
+  // without this index each count scanned the whole table (a mass offline went quadratic).
+  `
+  CREATE INDEX alerts_site_state ON alerts(site_id, state, rule);
+  `,
 ];
 
 export interface MigrationResult {
