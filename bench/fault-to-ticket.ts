@@ -33,6 +33,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import { cpuMs as procCpuMs } from '../simulators/loadtest/proc-cpu.js';
 import { writeSingleSiteSeed } from '../simulators/seed-file.js';
 import { loadConfig } from '../src/config.js';
 import { startService, type Service } from '../src/service.js';
@@ -128,13 +129,7 @@ function servicePid(name: 'mosquitto' | 'influxd'): number | undefined {
 
 /** CPU time (user + system) a process has used so far, in ms; 0 when it is gone. */
 function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
+  return pid === undefined ? 0 : (procCpuMs(pid) ?? 0);
 }
 
 // ---------------------------------------------------------------- the background publisher

@@ -14,6 +14,7 @@ import { InfluxDB } from 'influx';
 import { decodeStatus } from '../collector/decode-status.js';
 import { statusLine, tenantTagSet } from '../collector/line-protocol.js';
 import { Rejection } from '../collector/rejection.js';
+import { cpuMs as procCpuMs } from '../simulators/loadtest/proc-cpu.js';
 import { writeSingleSiteSeed } from '../simulators/seed-file.js';
 import { writeHeadline } from './results.js';
 
@@ -40,11 +41,9 @@ function services(...a: string[]): void {
   execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), ...a], { env: servicesEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** CPU time (user + system) a process has used so far, in ms. */
+/** CPU time (user + system) a process has used so far, in ms; 0 when it is gone. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  return procCpuMs(pid) ?? 0;
 }
 
 function lines(proc: ChildProcess): AsyncIterableIterator<string> {

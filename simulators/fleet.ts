@@ -43,8 +43,17 @@ export interface SimulateOptions {
   replyDelayMs?: number;
   /** Subscribe to the devices' command topics and answer (default true). */
   answerCommands?: boolean;
-  /** Called once every connection is up and subscribed to its commands, before the first status. */
-  onReady?: () => void;
+  /**
+   * Called once every connection is up and subscribed to its commands, before the first status;
+   * a returned promise is awaited (the load test's warm-up).
+   */
+  onReady?: () => void | Promise<void>;
+  /**
+   * Called at the end, once in-flight status messages are acknowledged (or the wait timed out), with
+   * the stats so far and before offline presence; a returned promise is awaited (the load test
+   * counts what was stored there). A throw counts as an error of the run.
+   */
+  onDrained?: (s: SimStats) => void | Promise<void>;
   /**
    * Called for every status message as it is handed to mqtt.js (before the broker's ack), with the
    * snapshot's `ts` and `seq`: the load test's record of what was sent and when. Keep it cheap.
@@ -347,7 +356,7 @@ class Fleet {
       await this.connectAll();
       if (!this.stopped && this.answerCommands) await this.subscribedAll();
       if (!this.stopped) {
-        this.opts.onReady?.();
+        await this.opts.onReady?.();
         this.startScenarios();
         await this.schedule();
       }
@@ -724,7 +733,9 @@ class Fleet {
         this.wake = undefined;
         resolve();
       };
-      if (ms >= 1) {
+      // Less than 1 ms ahead is a timer too (node makes it 1 ms): setImmediate there would spin the
+      // CPU until the slot is due, at high rates (1 ms slots) most of a core.
+      if (ms > 0) {
         const timer = setTimeout(finish, ms);
         this.wake = () => {
           clearTimeout(timer);
@@ -745,6 +756,11 @@ class Fleet {
     const drainUntil = performance.now() + DRAIN_TIMEOUT_MS;
     while (this.conns.some((c) => c.pending > 0 && c.client?.connected) && performance.now() < drainUntil) {
       await new Promise((r) => setTimeout(r, 10));
+    }
+    try {
+      await this.opts.onDrained?.(this.snapshot());
+    } catch (err) {
+      this.fail(err as Error);
     }
     const payload = JSON.stringify(presence('offline', Date.now()));
     for (const c of this.conns) {

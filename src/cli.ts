@@ -1,8 +1,10 @@
-// `fleetwatch` command line: serve (the whole service in one process) and simulate (device fleets).
+// `fleetwatch` command line: serve (the whole service in one process), simulate (device fleets) and
+// loadtest (a target rate against a running service, with a report).
 // Flags override the environment variables of the same meaning (docs/configuration.md).
 import { Command } from 'commander';
 import { registerAuditCommand } from '../alerting/audit/cli.js';
 import { registerSimulateCommand } from '../simulators/cli.js';
+import { registerLoadtestCommand } from '../simulators/loadtest/cli.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startService } from './service.js';
@@ -60,6 +62,7 @@ program
   });
 
 registerSimulateCommand(program);
+registerLoadtestCommand(program);
 registerAuditCommand(program);
 
 await program.parseAsync(process.argv);
