@@ -18,7 +18,8 @@ import type { LoadtestResult } from '../../simulators/loadtest/result.js';
 import { perSecondRates } from '../../simulators/loadtest/run.js';
 import { writeLoadtestSeed } from '../../simulators/loadtest/seed.js';
 import { parseMetrics } from '../../simulators/loadtest/service-metrics.js';
-import { compareDelivery, type StoredCounts } from '../../simulators/loadtest/stored.js';
+import type { InfluxQuery } from '../../simulators/loadtest/influx-query.js';
+import { compareDelivery, settleStored, type StoredCounts } from '../../simulators/loadtest/stored.js';
 import { formatSummary } from '../../simulators/loadtest/summary.js';
 import { barChart, escapeXml, histogramChart, lineChart, shortNumber } from '../../simulators/loadtest/svg-charts.js';
 import { judge } from '../../simulators/loadtest/verdict.js';
@@ -103,6 +104,29 @@ describe('delivery and verdict', () => {
     const lossy = compareDelivery(ledger, 6, stored([3, 1, 1], [3, 1, 1]), 1000, 1002);
     expect(lossy.lost).toBe(1);
     expect(judge(lossy, 100, 100, 'timeout').failures).toEqual(['1 acknowledged message(s) not in InfluxDB when counting gave up (--settle)']);
+  });
+});
+
+describe('settling the stored count', () => {
+  it('counts again when InfluxDB answers with fewer points than distinct seq (a read during a write)', async () => {
+    const ledger = new SentLedger(['A'], 1);
+    for (let i = 0; i < 3; i++) ledger.record('A', 1000 + i, i);
+    // A stand-in for InfluxDB's answers, in order: inconsistent first, then settled.
+    const answers = [
+      [2, 3],
+      [3, 3],
+    ];
+    let asked = 0;
+    const q = {
+      query: async () => {
+        const [n, d] = answers[Math.min(asked++, answers.length - 1)]!;
+        return [{ name: 'device_status', tags: { device: 'A' }, columns: ['time', 'n', 'd'], values: [[0, n, d]] }];
+      },
+    } as unknown as InfluxQuery;
+    const settled = await settleStored(q, ledger, 3, 1000, 1002, { everyMs: 1 });
+    expect(asked).toBe(2);
+    expect(settled).toMatchObject({ ended: 'all stored', counts: { points: 3, distinct: 3 } });
+    expect(compareDelivery(ledger, 3, settled.counts, 1000, 1002).duplicates).toBe(0);
   });
 });
 
