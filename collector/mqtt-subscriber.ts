@@ -8,6 +8,12 @@
 // at the first message of a burst: the PUBACKs collect in the socket, the pipeline stages its
 // journal lines, and at setImmediate (after the burst) the journal is flushed first and the
 // socket uncorked second. No PUBACK leaves before the lines it stands for are on disk.
+//
+// Turn budget: data waiting in the socket is parsed and handled back to back, and mqtt.js takes
+// the next packet only once the last one is done. A burst of costly messages (10,000 devices going
+// offline at once, each raising alerts and tickets) would hold the event loop for seconds: no
+// timer, no HTTP request, no keepalive. After BURST_BUDGET_MS of one burst, the message's `done`
+// waits for the flush at setImmediate, so the loop turns before mqtt.js hands over the next one.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Journal } from './journal.js';
@@ -31,16 +37,24 @@ interface Corkable {
 
 // MQTT 5 ends a session when the connection closes unless told otherwise: keep it for a week.
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
+/** Longest stretch of one burst before the loop gets a turn, ms. Ordinary bursts end far sooner. */
+const BURST_BUDGET_MS = 20;
 
 export class MqttSubscriber {
   readonly client: MqttClient;
   readonly topic: string;
   private corked: Corkable | undefined;
+  private burstStartedMs = 0;
+  /** The `done` of the message that used up the burst's budget: called after the flush. */
+  private heldDone: ((err?: Error) => void) | undefined;
   private readonly flushBurst = () => {
     const stream = this.corked;
     this.corked = undefined;
     this.journal.flush();
     stream?.uncork();
+    const done = this.heldDone;
+    this.heldDone = undefined;
+    done?.(); // its PUBACK goes out after its line is on disk, like the others
   };
 
   constructor(
@@ -109,13 +123,20 @@ export class MqttSubscriber {
       if (typeof stream.cork === 'function' && typeof stream.uncork === 'function') {
         stream.cork();
         this.corked = stream as Corkable;
+        this.burstStartedMs = performance.now();
         setImmediate(this.flushBurst);
       }
     }
     this.sink(topic, payload, retained);
-    // Not corkable (no such transport today): flush per message so the ack still follows the write.
-    if (!this.corked) this.journal.flush();
-    done();
+    if (!this.corked) {
+      // Not corkable (no such transport today): flush per message so the ack still follows the write.
+      this.journal.flush();
+      done();
+    } else if (performance.now() - this.burstStartedMs >= BURST_BUDGET_MS) {
+      this.heldDone = done; // the loop turns (timers, HTTP, keepalive) before the next message
+    } else {
+      done();
+    }
   }
 
   /** The journal is full (InfluxDB long gone): stop acknowledging, so the broker holds the rest. */
