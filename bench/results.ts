@@ -1,7 +1,8 @@
 // The headline figures of each bench, as JSON in .data/bench/results/<bench>.json: each bench writes
-// its own file at the end of a run (bench/ingest.ts, bench/fault-to-ticket.ts, bench/memory.ts) and
-// bench/summary.ts reads them and prints the one headline table `npm run bench` ends with.
-// Raw figures stay where each bench puts them (.data/bench/last.json, fault-to-ticket.json, memory.json).
+// its own file at the end of a run (bench/ingest.ts, bench/fault-to-ticket.ts, bench/memory.ts,
+// bench/offline-storm.ts) and bench/summary.ts reads them and prints the one headline table
+// `npm run bench` ends with. Raw figures stay where each bench puts them (.data/bench/last.json,
+// fault-to-ticket.json, memory.json, offline-storm.json).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ export const INGEST_GOAL_RATIO = 0.8;
 export const LATENCY_GOAL_P99_MS = 250;
 /** The memory bench's own check: per-device state after 10 more snapshots each grows by less than this. */
 export const MEMORY_MAX_GROWTH = 0.05;
+/** The longest event-loop stall during a mass offline storm, ms: well inside the MQTT keepalive, and the API still answers. */
+export const STORM_GOAL_STALL_MS = 1000;
 
 export interface IngestHeadline {
   bench: 'ingest';
@@ -69,9 +72,35 @@ export interface MemoryHeadline {
   service: MemorySide;
 }
 
-export type Headline = IngestHeadline | LatencyHeadline | MemoryHeadline;
+export interface StormBurst {
+  /** From the first message published until the service had handled the last one (the storm: every device_offline alert firing), ms. */
+  ms: number;
+  /** CPU of the service process during it, per device, µs. */
+  cpuUsPerDevice: number;
+  /** The longest event-loop stall of the service process during it, ms. */
+  stallMs: number;
+}
+
+export interface StormHeadline {
+  bench: 'storm';
+  when: string;
+  settings: { devices: number; perSite: number; idleS: number };
+  /** One status message per device, all at once. */
+  baseline: StormBurst;
+  /** One offline presence per device, all at once (their Last Wills). */
+  storm: StormBurst & {
+    /** Measured devices with a firing device_offline alert afterwards (should be all). */
+    firing: number;
+    /** Times the service's MQTT connection dropped during the bench (0: kept). */
+    reconnects: number;
+  };
+  /** Afterwards, every alert firing, over settings.idleS seconds. */
+  idle: { cpuPct: number; stallMs: number };
+}
+
+export type Headline = IngestHeadline | LatencyHeadline | MemoryHeadline | StormHeadline;
 export type BenchName = Headline['bench'];
-export const BENCHES: readonly BenchName[] = ['ingest', 'latency', 'memory'];
+export const BENCHES: readonly BenchName[] = ['ingest', 'latency', 'memory', 'storm'];
 
 export function writeHeadline(h: Headline, dir = RESULTS_DIR): string {
   mkdirSync(dir, { recursive: true });

@@ -2,13 +2,15 @@
 // .data/bench/results/<bench>.json (bench/results.ts), side by side with their baselines, and PASS or
 // FAIL where there is a goal. scripts/bench.sh runs it after the benches:
 //
-//   node dist/bench/summary.js [--ran ingest,latency,memory] [--since EPOCH_MS]
+//   node dist/bench/summary.js [--ran ingest,latency,memory,storm] [--since EPOCH_MS]
 //
 // --ran: the benches this invocation ran (a missing result of one of them means it failed);
 // --since: when this invocation started: results of benches that did not run now are shown as from an
 // earlier run, with their date. Goals: ingest ratio >= 0.8x (collector / bare subscriber, everything
 // stored), fault-to-ticket p99 < 250 ms under load (every fault opening its ticket); the memory
-// bench's own check: per-device state grows less than 5 % over 10 more snapshots per device.
+// bench's own check: per-device state grows less than 5 % over 10 more snapshots per device; mass
+// offline: the longest event-loop stall during the storm < 1,000 ms, every device alerted, the MQTT
+// connection kept.
 // A FAIL is reported, not an exit code (it depends on the machine); the exit code is 0.
 import { pathToFileURL } from 'node:url';
 import {
@@ -18,16 +20,19 @@ import {
   MEMORY_MAX_GROWTH,
   readHeadline,
   RESULTS_DIR,
+  STORM_GOAL_STALL_MS,
   type BenchName,
   type IngestHeadline,
   type LatencyHeadline,
   type MemoryHeadline,
+  type StormHeadline,
 } from './results.js';
 
 export interface SummaryInput {
   ingest?: IngestHeadline | undefined;
   latency?: LatencyHeadline | undefined;
   memory?: MemoryHeadline | undefined;
+  storm?: StormHeadline | undefined;
 }
 
 export interface SummaryOptions {
@@ -41,6 +46,7 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 const ms = (n: number) => (Number.isFinite(n) ? fmt(n, 1) : '–');
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}x` : '');
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+const secs = (msValue: number) => (Number.isFinite(msValue) ? `${fmt(msValue / 1000, 1)} s` : '– s');
 
 type Row = [headline: string, baseline: string, fleetwatch: string, ratio: string, goal: string, result: string];
 
@@ -112,6 +118,31 @@ export function summaryTable(r: SummaryInput, o: SummaryOptions = {}): string[] 
     ]);
   }
 
+  const st = r.storm;
+  const stormGoal = `< ${fmt(STORM_GOAL_STALL_MS)} ms, every device alerted, MQTT connection kept`;
+  if (!st) absent('storm', 'mass offline, µs CPU per device', stormGoal);
+  else {
+    const n = st.settings.devices;
+    const missing = st.storm.firing < n ? ` (alerts firing: ${fmt(st.storm.firing)}/${fmt(n)})` : '';
+    const dropped = st.storm.reconnects > 0 ? ` (MQTT connection dropped: ${st.storm.reconnects} reconnect(s))` : '';
+    rows.push([
+      `mass offline, ${fmt(n)} devices at sites of ${st.settings.perSite}: µs CPU per device${earlier(st.when)}`,
+      `${fmt(st.baseline.cpuUsPerDevice)} status burst, one status each (${secs(st.baseline.ms)})`,
+      `${fmt(st.storm.cpuUsPerDevice)} offline storm, one offline presence each: alerts, site outages (${secs(st.storm.ms)}); then idle ${fmt(st.idle.cpuPct, 1)} % of a core`,
+      ratio(st.storm.cpuUsPerDevice, st.baseline.cpuUsPerDevice),
+      '',
+      '',
+    ]);
+    rows.push([
+      `longest event-loop stall during the storm, ms${earlier(st.when)}`,
+      `${fmt(st.baseline.stallMs)} status burst`,
+      `${fmt(st.storm.stallMs)} offline storm${missing}${dropped}`,
+      ratio(st.storm.stallMs, st.baseline.stallMs),
+      stormGoal,
+      verdict(st.storm.stallMs < STORM_GOAL_STALL_MS && st.storm.firing >= n && st.storm.reconnects === 0),
+    ]);
+  }
+
   return ['| headline | baseline | fleetwatch | ratio | goal | result |', '|---|---|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)];
 }
 
@@ -127,7 +158,7 @@ function main(argv: string[]): number {
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]!.replace(/^--/, '');
     if ((name !== 'ran' && name !== 'since') || argv[i + 1] === undefined) {
-      console.error(`usage: summary.js [--ran ingest,latency,memory] [--since EPOCH_MS]  (got "${argv[i]}")`);
+      console.error(`usage: summary.js [--ran ingest,latency,memory,storm] [--since EPOCH_MS]  (got "${argv[i]}")`);
       return 2;
     }
     args.set(name, argv[i + 1]!);
@@ -141,7 +172,7 @@ function main(argv: string[]): number {
     return 2;
   }
   const lines = summaryTable(
-    { ingest: readHeadline('ingest'), latency: readHeadline('latency'), memory: readHeadline('memory') },
+    { ingest: readHeadline('ingest'), latency: readHeadline('latency'), memory: readHeadline('memory'), storm: readHeadline('storm') },
     { ran, since: Number.isFinite(since) ? since : undefined },
   );
   console.log(`fleetwatch bench headline figures (from ${RESULTS_DIR.replace(/.*(\.data\/)/, '$1')}):`);

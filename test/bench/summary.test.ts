@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readHeadline, writeHeadline, type IngestHeadline, type LatencyHeadline, type MemoryHeadline } from '../../bench/results.js';
+import { readHeadline, writeHeadline, type IngestHeadline, type LatencyHeadline, type MemoryHeadline, type StormHeadline } from '../../bench/results.js';
 import { summaryTable } from '../../bench/summary.js';
 
 const WHEN = '2026-11-25T20:40:10.641Z';
@@ -31,6 +31,14 @@ const memory = (serviceMore: number): MemoryHeadline => ({
   baseline: { first: { heapBytesPerDevice: 723, rssBytesPerDevice: 800 }, more: { heapBytesPerDevice: 724, rssBytesPerDevice: 1100 } },
   service: { first: { heapBytesPerDevice: 2362, rssBytesPerDevice: 8000 }, more: { heapBytesPerDevice: serviceMore, rssBytesPerDevice: 14000 } },
 });
+const storm = (stallMs: number, firing = 10_000, reconnects = 0): StormHeadline => ({
+  bench: 'storm',
+  when: WHEN,
+  settings: { devices: 10_000, perSite: 50, idleS: 10 },
+  baseline: { ms: 612, cpuUsPerDevice: 46, stallMs: 326 },
+  storm: { ms: 5010, cpuUsPerDevice: 458, stallMs, firing, reconnects },
+  idle: { cpuPct: 3.04, stallMs: 9 },
+});
 
 /** The cells of the row whose first cell starts with `label`. */
 function row(lines: string[], label: string): string[] {
@@ -41,10 +49,10 @@ function row(lines: string[], label: string): string[] {
 
 describe('summaryTable', () => {
   it('puts each figure next to its baseline, with the ratio and PASS where the goal is met', () => {
-    const lines = summaryTable({ ingest: ingest(30_000), latency: latency(14.2), memory: memory(2378) });
+    const lines = summaryTable({ ingest: ingest(30_000), latency: latency(14.2), memory: memory(2378), storm: storm(250) });
     expect(lines[0]).toBe('| headline | baseline | fleetwatch | ratio | goal | result |');
     expect(lines[1]).toBe('|---|---|---|---|---|---|');
-    expect(lines).toHaveLength(2 + 5);
+    expect(lines).toHaveLength(2 + 7);
 
     const i = row(lines, 'ingest');
     expect(i[1]).toBe('34,000 bare mqtt.js subscriber');
@@ -64,6 +72,18 @@ describe('summaryTable', () => {
     const m2 = row(lines, 'memory per device, heap bytes, after 10 more');
     expect(m2[2]).toBe('2,378 (+0.7 %)');
     expect(m2[5]).toBe('PASS');
+
+    const cpu = row(lines, 'mass offline, 10,000 devices at sites of 50: µs CPU per device');
+    expect(cpu.slice(1, 4)).toEqual([
+      '46 status burst, one status each (0.6 s)',
+      '458 offline storm, one offline presence each: alerts, site outages (5.0 s); then idle 3.0 % of a core',
+      '9.96x',
+    ]);
+    expect(cpu[5]).toBe('');
+    const stall = row(lines, 'longest event-loop stall during the storm, ms');
+    expect(stall.slice(1, 4)).toEqual(['326 status burst', '250 offline storm', '0.77x']);
+    expect(stall[4]).toBe('< 1,000 ms, every device alerted, MQTT connection kept');
+    expect(stall[5]).toBe('PASS');
   });
 
   it('says FAIL when a goal is missed: ingest ratio below 0.8x or messages missing, p99 too high or tickets missing, state growing', () => {
@@ -76,11 +96,26 @@ describe('summaryTable', () => {
     expect(row(summaryTable({ memory: memory(2600) }), 'memory per device, heap bytes, after')[5]).toBe('FAIL');
   });
 
+  it('says FAIL for the storm when the stall reaches 1,000 ms, a device has no alert, or the MQTT connection dropped', () => {
+    const stall = (h: StormHeadline) => row(summaryTable({ storm: h }), 'longest event-loop stall during the storm');
+    expect(stall(storm(999))[5]).toBe('PASS');
+    expect(stall(storm(4780))[2]).toBe('4,780 offline storm');
+    expect(stall(storm(4780))[5]).toBe('FAIL');
+    const missing = stall(storm(250, 9_998));
+    expect(missing[2]).toContain('alerts firing: 9,998/10,000');
+    expect(missing[5]).toBe('FAIL');
+    const dropped = stall(storm(250, 10_000, 1));
+    expect(dropped[2]).toContain('MQTT connection dropped: 1 reconnect(s)');
+    expect(dropped[5]).toBe('FAIL');
+  });
+
   it('tells a bench that failed from one that did not run, and dates figures from an earlier run', () => {
     const lines = summaryTable({ memory: memory(2378) }, { ran: ['ingest', 'memory'], since: Date.parse(WHEN) - 1000 });
     expect(row(lines, 'ingest')[2]).toBe('no result: the bench failed');
     expect(row(lines, 'fault-to-ticket latency p99')[2]).toBe('not run');
+    expect(row(lines, 'mass offline, µs CPU per device')[2]).toBe('not run');
     expect(row(lines, 'memory per device, heap bytes, 100,000')[0]).not.toContain('earlier run');
+    expect(row(summaryTable({}, { ran: ['storm'] }), 'mass offline')[2]).toBe('no result: the bench failed');
 
     const later = summaryTable({ memory: memory(2378) }, { ran: ['ingest'], since: Date.parse(WHEN) + 60_000 });
     expect(row(later, 'memory per device, heap bytes, 100,000')[0]).toContain('(earlier run, 2026-11-25 20:40 UTC)');
@@ -102,6 +137,8 @@ describe('headline files', () => {
       writeHeadline(ingest(30_000), dir);
       expect(readHeadline('ingest', dir)).toEqual(ingest(30_000));
       expect(readHeadline('memory', dir)).toBeUndefined();
+      writeHeadline(storm(250), dir);
+      expect(readHeadline('storm', dir)).toEqual(storm(250));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
