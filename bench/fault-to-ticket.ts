@@ -25,43 +25,24 @@
 // Exit code 1 when a pass opened fewer (or more) overheating tickets than it sent faults.
 // `npm run bench` runs it after bench/ingest.ts and before bench/memory.ts (scripts/bench.sh; `--only
 // latency` runs it alone); its headline figures go to .data/bench/results/latency.json for bench/summary.ts.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { cpuMs as procCpuMs } from '../simulators/loadtest/proc-cpu.js';
 import { writeSingleSiteSeed } from '../simulators/seed-file.js';
 import { loadConfig } from '../src/config.js';
 import { startService, type Service } from '../src/service.js';
+import { BenchServices, benchArgs, Cleanups, cpuMs, DIST, numberArg, WORK } from './bench-kit.js';
 import { LATENCY_GOAL_P99_MS, writeHeadline, type LatencyPass } from './results.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIST = join(ROOT, 'dist');
 
 // ---------------------------------------------------------------- options
 
 const OPTIONS = ['load', 'faults', 'duration', 'spacing', 'devices', 'warmup'] as const;
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) {
-  const name = process.argv[i]!.replace(/^--/, '');
-  if (!(OPTIONS as readonly string[]).includes(name) || process.argv[i + 1] === undefined) {
-    console.error(`usage: fault-to-ticket.js [--load MSG_PER_S] [--faults N] [--duration S | --spacing MS] [--devices N] [--warmup S]  (got "${process.argv[i]}")`);
-    process.exit(2);
-  }
-  args.set(name, process.argv[i + 1]!);
-}
-function num(name: (typeof OPTIONS)[number], fallback: number, min: number): number {
-  const n = Number(args.get(name) ?? fallback);
-  if (!Number.isFinite(n) || n < min) {
-    console.error(`--${name} must be a number >= ${min}, got "${args.get(name)}"`);
-    process.exit(2);
-  }
-  return n;
-}
+const args = benchArgs(OPTIONS, `fault-to-ticket.js [--load MSG_PER_S] [--faults N] [--duration S | --spacing MS] [--devices N] [--warmup S]`);
+const num = (name: (typeof OPTIONS)[number], fallback: number, min: number): number => numberArg(args, name, fallback, min);
 /** Background load, msg/s: half of the ~16-20k msg/s `npm run bench` measures stored on a 2-core box. */
 const LOAD = num('load', 8000, 0);
 const FAULTS = Math.floor(num('faults', 300, 1));
@@ -76,14 +57,10 @@ const GOAL_P99_MS = LATENCY_GOAL_P99_MS;
 /** A fault whose ticket has not come this long after the last fault was sent counts as missing. */
 const TICKET_TIMEOUT_MS = 10_000;
 
-const MQTT_PORT = 21884;
-const INFLUX_PORT = 28087;
-const MQTT_URL = `mqtt://127.0.0.1:${MQTT_PORT}`;
-const INFLUX_URL = `http://127.0.0.1:${INFLUX_PORT}`;
-const WORK = join(ROOT, '.data', 'bench');
+const SERVICES = new BenchServices(21884, 28087, 'f2t-services');
+const MQTT_URL = SERVICES.mqttUrl;
+const INFLUX_URL = SERVICES.influxUrl;
 const DIR = join(WORK, 'f2t');
-const SERVICES_DIR = join(WORK, 'f2t-services');
-const servicesEnv = { ...process.env, MQTT_PORT: String(MQTT_PORT), INFLUX_PORT: String(INFLUX_PORT), FW_DATA_DIR: SERVICES_DIR };
 
 const LOAD_PREFIX = 'LOAD';
 const id = (prefix: string, i: number) => `${prefix}${String(i).padStart(6, '0')}`;
@@ -93,44 +70,7 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 
 // ---------------------------------------------------------------- cleanup, even on errors and Ctrl-C
 
-const cleanups: Array<{ what: string; fn: () => Promise<unknown> | unknown }> = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c.fn();
-      } catch (err) {
-        console.error(`fault-to-ticket: cleanup (${c.what}) failed: ${(err as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.on(sig, () => {
-    console.error(`fault-to-ticket: ${sig}, stopping what it started`);
-    void cleanup().finally(() => process.exit(code));
-  });
-}
-
-function services(...a: string[]): void {
-  execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), ...a], { env: servicesEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function servicePid(name: 'mosquitto' | 'influxd'): number | undefined {
-  const port = name === 'mosquitto' ? MQTT_PORT : INFLUX_PORT;
-  try {
-    return Number(readFileSync(join(SERVICES_DIR, `${name}-${port}`, `${name}.pid`), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU time (user + system) a process has used so far, in ms; 0 when it is gone. */
-function cpuMs(pid: number | undefined): number {
-  return pid === undefined ? 0 : (procCpuMs(pid) ?? 0);
-}
+const cleanups = new Cleanups('fault-to-ticket');
 
 // ---------------------------------------------------------------- the background publisher
 
@@ -309,8 +249,8 @@ async function pass(name: 'idle' | 'loaded', service: Service, client: MqttClien
   const bg0 = backgroundSeen;
   const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   eld.enable();
-  const mosquittoPid = servicePid('mosquitto');
-  const influxdPid = servicePid('influxd');
+  const mosquittoPid = SERVICES.pid('mosquitto');
+  const influxdPid = SERVICES.pid('influxd');
   const cpu0 = { service: process.cpuUsage(), mosquitto: cpuMs(mosquittoPid), influxd: cpuMs(influxdPid), publisher: cpuMs(publisherPid) };
   const t0 = now();
   const faults = await sendFaults(client, deviceIds, SPACING_MS);
@@ -379,17 +319,17 @@ async function main(): Promise<number> {
   console.log(
     `fleetwatch fault-to-ticket bench: ${fmt(FAULTS)} faults per pass (one overheating snapshot, tempC 90, per device; rule overheating set to for: 0s, so that one message is the decisive one), ` +
       `one every ${fmt(SPACING_MS, 1)} ms open loop; background load ${fmt(LOAD)} msg/s QoS 1 from ${fmt(DEVICES)} devices ` +
-      `(default 8,000: half of the ~16-20k msg/s the collector stores at most here${lastIngestMax()}); service in-process, mosquitto :${MQTT_PORT} + influxd :${INFLUX_PORT} on loopback, ${cpus().length} cores`,
+      `(default 8,000: half of the ~16-20k msg/s the collector stores at most here${lastIngestMax()}); service in-process, mosquitto :${SERVICES.mqttPort} + influxd :${SERVICES.influxPort} on loopback, ${cpus().length} cores`,
   );
 
   // Fresh data: services, SQLite, journal.
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
-  services('install');
-  cleanups.push({ what: 'services.sh stop all', fn: () => services('stop', 'all') });
-  services('reset', 'all');
-  services('start', 'influxd');
-  services('start', 'mosquitto');
+  SERVICES.run('install');
+  cleanups.add('services.sh stop all', () => SERVICES.run('stop', 'all'));
+  SERVICES.run('reset', 'all');
+  SERVICES.run('start', 'influxd');
+  SERVICES.run('start', 'mosquitto');
 
   const seed = writeSingleSiteSeed(join(DIR, 'seed.json'), 'bench', [
     ...Array.from({ length: DEVICES }, (_, i) => ({ id: id(LOAD_PREFIX, i) })),
@@ -420,12 +360,12 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'warn',
   });
   const service = await startService(config, pino({ level: 'warn' }));
-  cleanups.push({ what: 'service.stop()', fn: () => service.stop() });
+  cleanups.add('service.stop()', () => service.stop());
   listen(service);
   await waitUntil('the service ready (/readyz 200)', async () => (await fetch(`${service.httpUrl}/readyz`)).status === 200, 30_000);
 
   const client = await mqtt.connectAsync(MQTT_URL, { clientId: `bench-f2t-faults-${process.pid}`, clean: true });
-  cleanups.push({ what: 'fault client', fn: () => client.endAsync(true) });
+  cleanups.add('fault client', () => client.endAsync(true));
 
   // The collector subscribes right after CONNACK: probe until a message comes through.
   const probe = warmupIds[0]!;
@@ -453,7 +393,7 @@ async function main(): Promise<number> {
     const pub = startPublisher(LOAD, maxSeconds);
     let pubStopped: Promise<PublisherReport> | undefined;
     const stopPub = () => (pubStopped ??= pub.stop());
-    cleanups.push({ what: 'background publisher', fn: () => stopPub() });
+    cleanups.add('background publisher', () => stopPub());
     await pub.ready;
     const seen0 = backgroundSeen;
     await sleep(WARMUP_S * 1000);
@@ -541,6 +481,6 @@ try {
   console.error(`fault-to-ticket: ${(err as Error).stack ?? err}`);
   code = 1;
 } finally {
-  await cleanup();
+  await cleanups.run();
 }
 process.exit(code);

@@ -34,41 +34,22 @@
 // the API stay responsive), every device alerted, no reconnect. Exit code 1 when a device's alert is
 // missing or on an error; a missed goal is reported, not an exit code. `npm run bench` runs it after
 // bench/memory.ts (scripts/bench.sh; `--only storm` runs it alone).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { cpuMs as procCpuMs } from '../simulators/loadtest/proc-cpu.js';
 import { loadConfig } from '../src/config.js';
 import { startService, type Service } from '../src/service.js';
+import { BenchServices, benchArgs, Cleanups, cpuMs, DIST, numberArg, WORK } from './bench-kit.js';
 import { STORM_GOAL_STALL_MS, writeHeadline } from './results.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIST = join(ROOT, 'dist');
 
 // ---------------------------------------------------------------- options
 
 const OPTIONS = ['devices', 'idle'] as const;
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) {
-  const name = process.argv[i]!.replace(/^--/, '');
-  if (!(OPTIONS as readonly string[]).includes(name) || process.argv[i + 1] === undefined) {
-    console.error(`usage: offline-storm.js [--devices N] [--idle S]  (got "${process.argv[i]}")`);
-    process.exit(2);
-  }
-  args.set(name, process.argv[i + 1]!);
-}
-function num(name: (typeof OPTIONS)[number], fallback: number, min: number, max: number): number {
-  const n = Number(args.get(name) ?? fallback);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`--${name} must be a number from ${min} to ${max}, got "${args.get(name)}"`);
-    process.exit(2);
-  }
-  return n;
-}
+const args = benchArgs(OPTIONS, `offline-storm.js [--devices N] [--idle S]`);
+const num = (name: (typeof OPTIONS)[number], fallback: number, min: number, max: number): number => numberArg(args, name, fallback, min, max);
 const DEVICES = Math.floor(num('devices', 10_000, 100, 1_000_000));
 /** Seconds of quiet measured before the storm and after it (every alert firing). */
 const IDLE_S = num('idle', 10, 1, 600);
@@ -83,14 +64,10 @@ const HANDLED_TIMEOUT_MS = Math.max(60_000, DEVICES * 3);
 const READYZ_EVERY_MS = 250;
 const ELD_RESOLUTION_MS = 10;
 
-const MQTT_PORT = 21885;
-const INFLUX_PORT = 28090;
-const MQTT_URL = `mqtt://127.0.0.1:${MQTT_PORT}`;
-const INFLUX_URL = `http://127.0.0.1:${INFLUX_PORT}`;
-const WORK = join(ROOT, '.data', 'bench');
+const SERVICES = new BenchServices(21885, 28090, 'storm-services');
+const MQTT_URL = SERVICES.mqttUrl;
+const INFLUX_URL = SERVICES.influxUrl;
 const DIR = join(WORK, 'storm');
-const SERVICES_DIR = join(WORK, 'storm-services');
-const servicesEnv = { ...process.env, MQTT_PORT: String(MQTT_PORT), INFLUX_PORT: String(INFLUX_PORT), FW_DATA_DIR: SERVICES_DIR };
 
 const id = (prefix: string, i: number) => `${prefix}${String(i).padStart(6, '0')}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -98,44 +75,7 @@ const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US'
 
 // ---------------------------------------------------------------- cleanup, even on errors and Ctrl-C
 
-const cleanups: Array<{ what: string; fn: () => Promise<unknown> | unknown }> = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c.fn();
-      } catch (err) {
-        console.error(`offline-storm: cleanup (${c.what}) failed: ${(err as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.on(sig, () => {
-    console.error(`offline-storm: ${sig}, stopping what it started`);
-    void cleanup().finally(() => process.exit(code));
-  });
-}
-
-function services(...a: string[]): void {
-  execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), ...a], { env: servicesEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function servicePid(name: 'mosquitto' | 'influxd'): number | undefined {
-  const port = name === 'mosquitto' ? MQTT_PORT : INFLUX_PORT;
-  try {
-    return Number(readFileSync(join(SERVICES_DIR, `${name}-${port}`, `${name}.pid`), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU time (user + system) a process has used so far, in ms; 0 when it is gone. */
-function cpuMs(pid: number | undefined): number {
-  return pid === undefined ? 0 : (procCpuMs(pid) ?? 0);
-}
+const cleanups = new Cleanups('offline-storm');
 
 // ---------------------------------------------------------------- the fleet
 
@@ -350,8 +290,8 @@ function measure(): { end(): Promise<Window> } {
     maxGap = Math.max(maxGap, t - lastTick);
     lastTick = t;
   }, ELD_RESOLUTION_MS);
-  const mosquittoPid = servicePid('mosquitto');
-  const influxdPid = servicePid('influxd');
+  const mosquittoPid = SERVICES.pid('mosquitto');
+  const influxdPid = SERVICES.pid('influxd');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const m0 = cpuMs(mosquittoPid);
@@ -450,17 +390,17 @@ async function main(): Promise<number> {
   console.log(
     `fleetwatch offline-storm bench: ${fmt(DEVICES)} registered devices at ${fmt(sites)} sites of ${PER_SITE}; one status each, then one offline presence each ` +
       `(retained, QoS 1, as their Last Wills), from a child process as fast as mosquitto takes them; shipped rules; ${IDLE_S} s quiet before and after the storm; ` +
-      `service in-process, mosquitto :${MQTT_PORT} + influxd :${INFLUX_PORT} on loopback, ${cpus().length} cores`,
+      `service in-process, mosquitto :${SERVICES.mqttPort} + influxd :${SERVICES.influxPort} on loopback, ${cpus().length} cores`,
   );
 
   // Fresh data: services, SQLite, journal.
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
-  services('install');
-  cleanups.push({ what: 'services.sh stop all', fn: () => services('stop', 'all') });
-  services('reset', 'all');
-  services('start', 'influxd');
-  services('start', 'mosquitto');
+  SERVICES.run('install');
+  cleanups.add('services.sh stop all', () => SERVICES.run('stop', 'all'));
+  SERVICES.run('reset', 'all');
+  SERVICES.run('start', 'influxd');
+  SERVICES.run('start', 'mosquitto');
 
   const fleet = writeSeed(join(DIR, 'seed.json'));
   const log = new ServiceLog();
@@ -477,12 +417,12 @@ async function main(): Promise<number> {
   });
   // Info level, so the connections to the broker can be counted; only warnings and errors are shown.
   const service = await startService(config, pino({ level: 'info' }, log));
-  cleanups.push({ what: 'service.stop()', fn: () => service.stop() });
+  cleanups.add('service.stop()', () => service.stop());
   const handled = new Handled(service);
   await waitUntil('the service ready (/readyz 200)', async () => (await fetch(`${service.httpUrl}/readyz`)).status === 200, 30_000);
 
   const pub = startPublisher();
-  cleanups.push({ what: 'burst publisher', fn: () => pub.stop() });
+  cleanups.add('burst publisher', () => pub.stop());
   await pub.ready;
 
   // The collector subscribes right after CONNACK: probe until a status comes through.
@@ -624,6 +564,6 @@ try {
   console.error(`offline-storm: ${(err as Error).stack ?? err}`);
   code = 1;
 } finally {
-  await cleanup();
+  await cleanups.run();
 }
 process.exit(code);
