@@ -1,7 +1,7 @@
 // What the benches that run their own mosquitto and influxd share: their options, a private pair of
 // services (scripts/services.sh on the bench's own ports and folder), the CPU time of those
 // processes, and stopping everything they started, also on errors and Ctrl-C.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,5 +107,61 @@ export class Cleanups {
       }
     })();
     return this.running;
+  }
+}
+
+/** A bench's child process (a publisher), read line by line from its stdout. */
+export class ChildLines {
+  readonly exited: Promise<void>;
+  private readonly lines: string[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private buf = '';
+  private done = false;
+  private read = 0;
+
+  constructor(
+    readonly proc: ChildProcess,
+    private readonly name: string,
+  ) {
+    proc.stdout!.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let nl: number;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        this.lines.push(this.buf.slice(0, nl));
+        this.buf = this.buf.slice(nl + 1);
+      }
+      this.wakeAll();
+    });
+    this.exited = new Promise<void>((r) =>
+      proc.on('exit', () => {
+        this.done = true;
+        this.wakeAll();
+        r();
+      }),
+    );
+  }
+
+  get hasExited(): boolean {
+    return this.done;
+  }
+
+  /** Line n (from 0), once it has come; rejects if the process ends first. */
+  async line(n: number, what: string): Promise<string> {
+    while (this.lines.length <= n) {
+      if (this.done) throw new Error(`${this.name} exited before ${what}`);
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    return this.lines[n]!;
+  }
+
+  /** The line after the last one `next` returned. */
+  async next(what: string): Promise<string> {
+    const line = await this.line(this.read, what);
+    this.read++;
+    return line;
+  }
+
+  private wakeAll(): void {
+    this.waiters.splice(0).forEach((w) => w());
   }
 }

@@ -35,7 +35,7 @@ import { pino } from 'pino';
 import { writeSingleSiteSeed } from '../simulators/seed-file.js';
 import { loadConfig } from '../src/config.js';
 import { startService, type Service } from '../src/service.js';
-import { BenchServices, benchArgs, Cleanups, cpuMs, DIST, numberArg, WORK } from './bench-kit.js';
+import { BenchServices, benchArgs, ChildLines, Cleanups, cpuMs, DIST, numberArg, WORK } from './bench-kit.js';
 import { LATENCY_GOAL_P99_MS, writeHeadline, type LatencyPass } from './results.js';
 
 // ---------------------------------------------------------------- options
@@ -95,40 +95,14 @@ function startPublisher(rate: number, maxSeconds: number): Publisher {
   const proc = spawn(process.execPath, [join(DIST, 'bench', 'steady-publisher.js'), MQTT_URL, String(rate), String(DEVICES), String(maxSeconds), LOAD_PREFIX], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  let buf = '';
-  let exited = false;
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-    waiters.splice(0).forEach((w) => w());
-  });
-  const exit = new Promise<void>((r) =>
-    proc.on('exit', () => {
-      exited = true;
-      waiters.splice(0).forEach((w) => w());
-      r();
-    }),
-  );
-  const line = async (n: number, what: string): Promise<string> => {
-    while (lines.length <= n) {
-      if (exited) throw new Error(`background publisher exited before ${what}`);
-      await new Promise<void>((r) => waiters.push(r));
-    }
-    return lines[n]!;
-  };
+  const out = new ChildLines(proc, 'background publisher');
   return {
     proc,
-    ready: line(0, 'it was ready').then(() => undefined),
+    ready: out.line(0, 'it was ready').then(() => undefined),
     async stop() {
-      if (!exited) proc.kill('SIGTERM');
-      const report = JSON.parse(await line(1, 'its report')) as PublisherReport;
-      await exit;
+      if (!out.hasExited) proc.kill('SIGTERM');
+      const report = JSON.parse(await out.line(1, 'its report')) as PublisherReport;
+      await out.exited;
       return report;
     },
   };

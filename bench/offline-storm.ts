@@ -42,7 +42,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { startService, type Service } from '../src/service.js';
-import { BenchServices, benchArgs, Cleanups, cpuMs, DIST, numberArg, WORK } from './bench-kit.js';
+import { BenchServices, benchArgs, ChildLines, Cleanups, cpuMs, DIST, numberArg, WORK } from './bench-kit.js';
 import { STORM_GOAL_STALL_MS, writeHeadline } from './results.js';
 
 // ---------------------------------------------------------------- options
@@ -143,34 +143,8 @@ interface Publisher {
 
 function startPublisher(): Publisher {
   const proc = spawn(process.execPath, [join(DIST, 'bench', 'burst-publisher.js'), MQTT_URL], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  let buf = '';
-  let exited = false;
-  let read = 0;
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-    waiters.splice(0).forEach((w) => w());
-  });
-  const exit = new Promise<void>((r) =>
-    proc.on('exit', () => {
-      exited = true;
-      waiters.splice(0).forEach((w) => w());
-      r();
-    }),
-  );
-  const next = async (what: string): Promise<string> => {
-    while (lines.length <= read) {
-      if (exited) throw new Error(`burst publisher exited before ${what}`);
-      await new Promise<void>((r) => waiters.push(r));
-    }
-    return lines[read++]!;
-  };
+  const out = new ChildLines(proc, 'burst publisher');
+  const next = (what: string): Promise<string> => out.next(what);
   return {
     proc,
     ready: next('it was ready').then(() => undefined),
@@ -190,9 +164,9 @@ function startPublisher(): Publisher {
       return JSON.parse(await next('its probe figures')) as ReadyzStats;
     },
     async stop() {
-      if (!exited) proc.stdin!.end();
+      if (!out.hasExited) proc.stdin!.end();
       const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exit;
+      await out.exited;
       clearTimeout(killer);
     },
   };

@@ -8,6 +8,7 @@
  * plus one query; the report gives both bounds.
  */
 import { influxString, type InfluxQuery } from './influx-query.js';
+import { Nap } from './nap.js';
 
 interface Pending {
   probe: number;
@@ -47,7 +48,7 @@ export class InfluxLatencyPoller {
   private lastPollError: string | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly nap = new Nap();
   private readonly deviceFilter: string;
   private readonly probeIndex: Map<string, number>;
 
@@ -80,7 +81,7 @@ export class InfluxLatencyPoller {
     const until = performance.now() + maxWaitMs;
     while (this.running && this.pending.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
     this.stopped = true;
-    this.wake?.();
+    this.nap.wake();
     await this.running;
     this.missed += this.pending.size;
     this.pending.clear();
@@ -100,7 +101,7 @@ export class InfluxLatencyPoller {
   /** Stops polling at once (on errors); finish() still returns what was measured. */
   stop(): void {
     this.stopped = true;
-    this.wake?.();
+    this.nap.wake();
   }
 
   private async loop(): Promise<void> {
@@ -108,7 +109,7 @@ export class InfluxLatencyPoller {
       const started = performance.now();
       if (this.pending.size > 0) await this.poll(started);
       const wait = this.pollMs - (performance.now() - started);
-      if (!this.stopped) await this.sleep(wait);
+      if (!this.stopped) await this.nap.sleep(wait);
     }
   }
 
@@ -154,23 +155,6 @@ export class InfluxLatencyPoller {
         this.missed++;
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.wake = undefined;
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
   }
 }
 

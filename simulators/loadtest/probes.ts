@@ -12,6 +12,7 @@
 import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { presence } from '../device.js';
 import { deviceTopic } from '../protocol.js';
+import { Nap } from './nap.js';
 
 export interface ProbeDevice {
   id: string;
@@ -78,7 +79,7 @@ export class ProbePublisher {
   private readonly topics: string[];
   private readonly statusOpts: IClientPublishOptions;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly nap = new Nap();
   private pending = 0;
   private readonly onAck = (err?: Error): void => {
     this.pending--;
@@ -164,13 +165,13 @@ export class ProbePublisher {
         this.o.onProbe?.(p, seq, ts, at);
         j++;
       }
-      await this.sleep(Math.min(start + j * stepMs, endAt) - performance.now());
+      await this.nap.sleep(Math.min(start + j * stepMs, endAt) - performance.now());
     }
   }
 
   stop(): void {
     this.stopped = true;
-    this.wake?.();
+    this.nap.wake();
   }
 
   /** Waits for outstanding acks (up to 10 s), publishes offline presence and disconnects. */
@@ -198,22 +199,5 @@ export class ProbePublisher {
   private fail(err: Error): void {
     this.errors++;
     this.lastError = err.message;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.wake = undefined;
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
   }
 }
