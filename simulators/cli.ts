@@ -201,7 +201,8 @@ export function registerSimulateCommand(program: Command): void {
       out(
         `simulate: done in ${(stats.elapsedMs / 1000).toFixed(1)} s: ${stats.sent} status messages ` +
           `(${fmtRate(stats.sent, stats.elapsedMs)} msg/s), ${stats.presence} presence, ` +
-          (stats.commands > 0 ? `${stats.commands} commands answered with ${stats.replies} replies and ${stats.events} events, ` : '') +
+          (stats.commands > 0 ? `${stats.commands} commands answered with ${stats.replies} replies, ` : '') +
+          (stats.events > 0 ? `${stats.events} events, ` : '') +
           `${stats.errors} errors; ` +
           `${stats.devices} devices over ${stats.connections} connections` +
           (stats.lastError ? `; last error: ${stats.lastError}` : ''),

@@ -5,6 +5,7 @@
 import { hashString, Prng } from './prng.js';
 import { pickFirmware, resolveModel, type ModelSpec, type Range } from './models.js';
 import type {
+  CallEndedData,
   PeripheralState,
   PeripheralStatus,
   Platform,
@@ -28,8 +29,8 @@ export interface DeviceOptions {
   randomFaults?: boolean;
 }
 
-/** Values a fault scenario can force on a device (see simulators/scenario/). */
-export const OVERRIDABLE = ['tempC', 'fanRpm', 'cpuPct', 'rttMs', 'jitterMs', 'lossPct'] as const;
+/** Values a fault scenario can force on a device (see simulators/scenario/). `mos` shows only in calls. */
+export const OVERRIDABLE = ['tempC', 'fanRpm', 'cpuPct', 'rttMs', 'jitterMs', 'lossPct', 'mos'] as const;
 export type OverridableField = (typeof OVERRIDABLE)[number];
 
 /** A forced value: held at `to`, or moved linearly from `from` to `to` over `overMs` starting at `atMs`. */
@@ -40,6 +41,16 @@ export interface Override {
   overMs: number;
   /** A restore: once the ramp is over the field goes back to the device's own walk. */
   release?: boolean;
+}
+
+/**
+ * A call is bad (its `call_ended` event a warning, not info) when its average MOS, loss or jitter
+ * is past these: the same limits as the service's `bad_calls` rule.
+ */
+export const BAD_CALL = { mosBelow: 3.5, lossAbove: 5, jitterAbove: 40 } as const;
+
+export function isBadCall(c: CallEndedData): boolean {
+  return c.mos < BAD_CALL.mosBelow || c.lossPct > BAD_CALL.lossAbove || c.jitterMs > BAD_CALL.jitterAbove;
 }
 
 const HOUR_MS = 3_600_000;
@@ -147,6 +158,17 @@ export class SimDevice {
   private readonly lossLatent: Walk;
 
   private inCall = false;
+  /** Started by a scenario: only a scenario's end (or a reboot) ends it, not the random call length. */
+  private callHeld = false;
+  // The call in progress, as running sums over the statuses sent during it (no allocation per status).
+  private callStartMs = 0;
+  private callSamples = 0;
+  private callMosSum = 0;
+  private callMosMin = 0;
+  private callLossSum = 0;
+  private callJitterSum = 0;
+  /** The summary of the call that ended last, until takeEndedCall() collects it. */
+  private endedCall: CallEndedData | undefined;
   private registered = true;
   private readonly peripherals: PeripheralStatus[];
   private readonly randomFaults: boolean;
@@ -215,7 +237,8 @@ export class SimDevice {
   current(field: OverridableField, nowMs: number): number | undefined {
     const o = this.overrides.get(field);
     if (o) return overrideAt(o, nowMs);
-    return field === 'fanRpm' && !this.spec.fanRpm ? undefined : this.walkValue(field);
+    if ((field === 'fanRpm' && !this.spec.fanRpm) || (field === 'mos' && !this.spec.mos)) return undefined;
+    return this.walkValue(field, nowMs);
   }
 
   /**
@@ -236,7 +259,7 @@ export class SimDevice {
       return;
     }
     // Ramp to where the walk is now, then hand over (the walk keeps moving meanwhile: close enough).
-    this.overrides.set(field, { from: overrideAt(o, nowMs), to: this.walkValue(field), atMs: nowMs, overMs, release: true });
+    this.overrides.set(field, { from: overrideAt(o, nowMs), to: this.walkValue(field, nowMs), atMs: nowMs, overMs, release: true });
   }
 
   /** Every forced field back to the device's own behaviour. */
@@ -259,7 +282,7 @@ export class SimDevice {
     return before;
   }
 
-  private walkValue(field: OverridableField): number {
+  private walkValue(field: OverridableField, nowMs: number): number {
     switch (field) {
       case 'tempC':
         return this.temp.value;
@@ -273,6 +296,11 @@ export class SimDevice {
         return this.jitter.value;
       case 'lossPct':
         return this.networkLossPct;
+      case 'mos': {
+        // What the network (forced parts included) gives now.
+        const mos = mosFor(this.current('rttMs', nowMs)!, this.current('jitterMs', nowMs)!, this.current('lossPct', nowMs)!);
+        return this.spec.mos ? clamp(mos, this.spec.mos.min, this.spec.mos.max) : mos;
+      }
     }
   }
 
@@ -293,11 +321,90 @@ export class SimDevice {
     this.firmware = version;
   }
 
-  /** Restart: seq and uptime start again from 0, any call is dropped. */
+  /** Restart: seq and uptime start again from 0; a call in progress is lost (no summary: the device died in it). */
   reboot(nowMs: number): void {
     this.seq = 0;
     this.bootMs = nowMs;
     this.inCall = false;
+    this.callHeld = false;
+  }
+
+  /** In a call now. */
+  get callActive(): boolean {
+    return this.inCall;
+  }
+
+  /**
+   * A scenario places a call: it lasts until endCall() (or a reboot), whatever the model's call
+   * length. A call already in progress is kept (and held from now). False, and nothing happens, on
+   * a model that places no calls.
+   */
+  startCall(nowMs: number): boolean {
+    if (!this.spec.mos) return false;
+    if (!this.inCall) {
+      this.inCall = true;
+      this.beginCall(nowMs);
+    }
+    this.callHeld = true;
+    return true;
+  }
+
+  /** A scenario hangs up: the call in progress ends now (its summary waits in takeEndedCall()). False when not in a call. */
+  endCall(nowMs: number): boolean {
+    if (!this.inCall) return false;
+    this.finishCall(nowMs);
+    return true;
+  }
+
+  /**
+   * The quality summary of the call that ended (at a status, or by endCall), once: the `data` of a
+   * `call_ended` event. Undefined when no call ended since the last time.
+   */
+  takeEndedCall(): CallEndedData | undefined {
+    const c = this.endedCall;
+    if (c !== undefined) this.endedCall = undefined;
+    return c;
+  }
+
+  private beginCall(nowMs: number): void {
+    this.callStartMs = nowMs;
+    this.callSamples = 0;
+    this.callMosSum = 0;
+    this.callMosMin = Number.POSITIVE_INFINITY;
+    this.callLossSum = 0;
+    this.callJitterSum = 0;
+  }
+
+  private finishCall(nowMs: number): void {
+    this.inCall = false;
+    this.callHeld = false;
+    let n = this.callSamples;
+    if (n === 0) {
+      // Ended before its first status (a scenario's short call): summarised from this moment's values.
+      this.sampleCall(this.callMos(this.current('mos', nowMs) ?? 0), round(this.current('lossPct', nowMs) ?? 0, 2), round(this.current('jitterMs', nowMs) ?? 0, 1));
+      n = 1;
+    }
+    this.endedCall = {
+      platform: this.provider === 'none' ? 'sip' : this.provider, // no cloud provider: a plain SIP call
+      durationS: Math.max(0, Math.round((nowMs - this.callStartMs) / 1000)),
+      mos: round(this.callMosSum / n, 2),
+      mosMin: this.callMosMin,
+      lossPct: round(this.callLossSum / n, 2),
+      jitterMs: round(this.callJitterSum / n, 1),
+    };
+  }
+
+  private sampleCall(mos: number, lossPct: number, jitterMs: number): void {
+    this.callSamples++;
+    this.callMosSum += mos;
+    if (mos < this.callMosMin) this.callMosMin = mos;
+    this.callLossSum += lossPct;
+    this.callJitterSum += jitterMs;
+  }
+
+  /** A MOS as reported: 2 decimals, and inside 1-5 even when forced. */
+  private callMos(mos: number): number {
+    return round(clamp(mos, 1, 5), 2);
   }
 
   /** Advance the state to nowMs and return the snapshot to publish (a fresh object each time). */
@@ -307,8 +414,10 @@ export class SimDevice {
     let dtS = 0;
     if (Number.isNaN(this.lastMs)) {
       if (Number.isNaN(this.bootMs)) this.bootMs = nowMs - this.initialUptimeS * 1000; // unless reboot() came first
-      this.inCall = this.initialCallState(nowMs);
-      if (this.inCall) {
+      // A call a scenario started before this first status goes on; otherwise maybe one is in progress.
+      if (!this.inCall && this.initialCallState(nowMs)) {
+        this.inCall = true;
+        this.beginCall(nowMs); // started before the run: its duration counts from here
         this.cpu.shift(this.cpuCall - this.cpuIdle);
         this.mem.shift(span(s.memPct) * 0.06);
         this.temp.shift((span(s.tempC) * 0.35 * (this.cpuCall - this.cpuIdle)) / span(s.cpuPct));
@@ -348,17 +457,24 @@ export class SimDevice {
       this.lastFanRpm = clamp(rpm, s.fanRpm.min, s.fanRpm.max);
       snap.fanRpm = Math.round(this.forced('fanRpm', this.lastFanRpm, nowMs) / 10) * 10;
     }
+    const jitterR = round(jitter, 1);
+    const lossR = round(loss, 2);
     snap.network = {
       link: 'up',
       ip: this.ip,
       rttMs: round(rtt, 1),
-      jitterMs: round(jitter, 1),
-      lossPct: round(loss, 2),
+      jitterMs: jitterR,
+      lossPct: lossR,
     };
     if (s.mos) {
-      snap.call = this.inCall
-        ? { active: true, platform: this.provider, mos: round(clamp(mosFor(rtt, jitter, loss), s.mos.min, s.mos.max), 2) }
-        : { active: false, platform: 'none' };
+      if (this.inCall) {
+        const mos = this.callMos(this.forced('mos', clamp(mosFor(rtt, jitter, loss), s.mos.min, s.mos.max), nowMs));
+        snap.call = { active: true, platform: this.provider, mos };
+        // The call's summary averages exactly what its statuses reported.
+        this.sampleCall(mos, lossR, jitterR);
+      } else {
+        snap.call = { active: false, platform: 'none' };
+      }
     }
     snap.cloud = { provider: this.provider, registered: this.registered && !this.forcedUnregistered };
     if (this.peripherals.length > 0) {
@@ -379,10 +495,14 @@ export class SimDevice {
     const rng = this.rng;
     if (s.mos && s.callsPerHour > 0) {
       if (this.inCall) {
-        if (rng.chance(within(1 / (s.callMinutes * 60), dtS))) this.inCall = false;
+        // Drawn for a held call too, so a scenario's call does not shift the device's random stream.
+        if (rng.chance(within(1 / (s.callMinutes * 60), dtS)) && !this.callHeld) this.finishCall(nowMs);
       } else {
         const rate = (s.callsPerHour * dailyCallFactor(nowMs + this.utcOffsetMs)) / 3600;
-        if (rng.chance(within(rate, dtS))) this.inCall = true;
+        if (rng.chance(within(rate, dtS))) {
+          this.inCall = true;
+          this.beginCall(nowMs);
+        }
       }
     }
     if (!this.randomFaults) return;

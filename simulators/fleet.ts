@@ -2,16 +2,16 @@
  * Plays a fleet of simulated devices against an MQTT broker, following CONTRACT section 1:
  * status every interval (QoS 1), retained presence with the offline Last Will, and answers to the
  * commands the service sends (diagnostics, reboot, software_update; see commands.ts) as replies
- * and events.
+ * and events; a `call_ended` event when a call ends, and the events of fault scenarios.
  */
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { parseCommand, planCommand, type CommandAction } from './commands.js';
-import { SimDevice, presence } from './device.js';
+import { SimDevice, isBadCall, presence } from './device.js';
 import { compileScenarios, describeAction, type ScenarioAction, type ScenarioPlan, type TimedAction } from './scenario/compile.js';
 import type { ScenarioFile } from './scenario/scenario-file.js';
 import { pickModel } from './models.js';
 import { hashString, Prng } from './prng.js';
-import { deviceTopic } from './protocol.js';
+import { deviceTopic, type EventType, type FaultData, type Severity } from './protocol.js';
 import { utcOffsetMinutes } from './local-time.js';
 import { loadRegistryDevices } from './registry.js';
 
@@ -84,8 +84,9 @@ export interface SimStats {
   presence: number;
   /** Commands received (on the devices' commands topics). */
   commands: number;
-  /** Replies and events sent in answer to commands (acknowledged). */
+  /** Replies sent in answer to commands (acknowledged). */
   replies: number;
+  /** Events (acknowledged): answers to commands, `call_ended`, and the scenarios' events. */
   events: number;
   errors: number;
   elapsedMs: number;
@@ -104,6 +105,8 @@ export interface PlannedDevice {
   timezone?: string;
   /** Taken from the registry seed file (false: generated, e.g. SIM000001 or UNREG000001). */
   fromRegistry: boolean;
+  /** The seed's coverage end, for scenario groups that need a covered device. */
+  coveredUntil?: string | null;
 }
 
 const DEFAULT_SEED = 1;
@@ -179,7 +182,7 @@ export async function planDevices(
     }
     for (let i = 0; i < opts.devices; i++) {
       const d = reg[i]!;
-      out.push({ id: d.id, model: d.model, siteId: d.siteId, customerId: d.customerId, timezone: d.timezone, fromRegistry: true });
+      out.push({ id: d.id, model: d.model, siteId: d.siteId, customerId: d.customerId, timezone: d.timezone, coveredUntil: d.coveredUntil, fromRegistry: true });
     }
   } else {
     const rng = new Prng(hashString('models', seed));
@@ -337,6 +340,7 @@ class Fleet {
           provider: sim.provider,
           siteId: p.siteId,
           customerId: p.customerId,
+          coveredUntil: p.coveredUntil,
         };
       });
       this.scenarioPlan = compileScenarios(opts.scenarios, candidates);
@@ -622,12 +626,27 @@ class Fleet {
       case 'plug':
         this.plug(dev);
         return;
+      case 'call':
+        if (a.start) sim.startCall(now);
+        else if (sim.endCall(now)) this.publishCallEnded(dev, now);
+        return;
+      case 'fault': {
+        const data: FaultData = { code: a.code, component: a.component, state: a.cleared ? 'cleared' : 'active', message: a.message };
+        this.publishEvent(dev, 'fault', a.cleared ? 'info' : a.severity, data, now);
+        return;
+      }
     }
   }
 
-  private publishEvent(dev: Dev, type: string, severity: string, data: Record<string, unknown>): void {
+  /** The `call_ended` event of the call the device just finished, if it did (cheap when not: one field read). */
+  private publishCallEnded(dev: Dev, ts: number): void {
+    const c = dev.sim.takeEndedCall();
+    if (c !== undefined) this.publishEvent(dev, 'call_ended', isBadCall(c) ? 'warning' : 'info', c, ts);
+  }
+
+  private publishEvent(dev: Dev, type: EventType, severity: Severity, data: object, ts = Date.now()): void {
     if (dev.unplugged) return;
-    const event = { v: 1, ts: Date.now(), type, severity, data };
+    const event = { v: 1, ts, type, severity, data };
     dev.conn.client?.publish(dev.eventsTopic, JSON.stringify(event), { qos: 1 }, this.onEventAck);
   }
 
@@ -715,6 +734,8 @@ class Fleet {
     // conn.client is set for every connection before the scheduler starts.
     conn.client!.publish(dev.statusTopic, JSON.stringify(snap), this.statusOpts, conn.onAck);
     this.opts.onStatusPublished?.(dev.sim.id, snap.ts, snap.seq);
+    // A call that ended with this status (a few per device and hour): its summary, after the status.
+    this.publishCallEnded(dev, snap.ts);
   }
 
   private drain(conn: Conn): Promise<void> {

@@ -95,3 +95,30 @@ export interface EventPayload {
   severity: Severity;
   data: Record<string, unknown>;
 }
+
+/** `data` of a `call_ended` event: the quality of the call that just ended, over the statuses sent during it. */
+export interface CallEndedData {
+  platform: Exclude<Platform, 'none'>;
+  /** Whole seconds from the call's start (or, for a call in progress when the run started, its first status). */
+  durationS: number;
+  /** Average MOS of the call's statuses (2 decimals). */
+  mos: number;
+  /** Lowest MOS a status of the call reported. */
+  mosMin: number;
+  /** Average packet loss, percent (2 decimals). */
+  lossPct: number;
+  /** Average jitter, ms (1 decimal). */
+  jitterMs: number;
+}
+
+export const FAULT_COMPONENTS = ['camera', 'microphone', 'speaker', 'display', 'fan', 'power', 'software', 'network', 'other'] as const;
+export type FaultComponent = (typeof FAULT_COMPONENTS)[number];
+
+/** `data` of a `fault` event (severity critical or warning while active, info once cleared). */
+export interface FaultData {
+  code: string;
+  component: FaultComponent;
+  state: 'active' | 'cleared';
+  /** Short text for people. */
+  message: string;
+}

@@ -4,7 +4,7 @@
  * same fleet and files always give the same devices; fleet.ts plays the plan.
  */
 import type { ModelFamily } from '../models.js';
-import type { PeripheralKind, PeripheralState, Platform } from '../protocol.js';
+import type { FaultComponent, PeripheralKind, PeripheralState, Platform } from '../protocol.js';
 import type { OverridableField } from '../device.js';
 import { durationMs, type Expectation, type GroupSpec, type ScenarioFile } from './scenario-file.js';
 
@@ -18,6 +18,8 @@ export interface CandidateDevice {
   provider: Platform;
   siteId: string | undefined;
   customerId: string | undefined;
+  /** Last covered day from the registry seed (null: open-ended; undefined: not known). */
+  coveredUntil?: string | null | undefined;
 }
 
 export type ScenarioAction =
@@ -29,7 +31,10 @@ export type ScenarioAction =
   | { kind: 'update_event'; to: string; state: 'downloading' | 'installing' | 'done' | 'failed' }
   | { kind: 'firmware'; version: string }
   | { kind: 'unplug' }
-  | { kind: 'plug' };
+  | { kind: 'plug' }
+  /** A call placed (held until an end) or hung up. */
+  | { kind: 'call'; start: boolean }
+  | { kind: 'fault'; code: string; component: FaultComponent; severity: 'critical' | 'warning'; cleared: boolean; message: string };
 
 export interface TimedAction {
   /** Offset from the scenario's start. */
@@ -105,6 +110,14 @@ export function compileScenarios(files: readonly ScenarioFile[], fleet: readonly
           if (step.reboot) push(at, { kind: 'reboot' });
           if (step.unplug) push(at, { kind: 'unplug' });
           if (step.plug) push(at, { kind: 'plug' });
+          if (step.call) {
+            push(at, { kind: 'call', start: step.call.start === true });
+            if (step.call.start && step.call.durationS !== undefined) push(at + step.call.durationS * 1000, { kind: 'call', start: false });
+          }
+          if (step.fault) {
+            const { code, component, severity, cleared } = step.fault;
+            push(at, { kind: 'fault', code, component, severity, cleared, message: step.fault.message ?? faultMessage(code, component, cleared) });
+          }
           if (step.update) {
             const { to, result } = step.update;
             const stepMs = durationMs(step.update.step);
@@ -136,6 +149,8 @@ function matches(spec: GroupSpec, d: CandidateDevice, siteSize: Map<string, numb
   if (spec.hasFan !== undefined && d.hasFan !== spec.hasFan) return false;
   if (spec.peripheral !== undefined && !d.peripherals.includes(spec.peripheral)) return false;
   if (spec.provider !== undefined && d.provider !== spec.provider) return false;
+  // Hardware scenarios that expect a replacement need a device whose coverage is in force today.
+  if (spec.covered === true && !(d.coveredUntil === null || (d.coveredUntil !== undefined && d.coveredUntil >= new Date().toISOString().slice(0, 10)))) return false;
   if (spec.siteAtLeast !== undefined && (d.siteId === undefined || (siteSize.get(d.siteId) ?? 0) < spec.siteAtLeast)) return false;
   // Grouping by site or customer needs to know where the device is (from a registry seed).
   if (spec.sameSite && d.siteId === undefined) return false;
@@ -208,5 +223,14 @@ export function describeAction(a: ScenarioAction): string {
       return 'unplugged';
     case 'plug':
       return 'plugged back in';
+    case 'call':
+      return a.start ? 'call started' : 'call ended';
+    case 'fault':
+      return a.cleared ? `fault ${a.code} (${a.component}) cleared` : `fault ${a.code} (${a.component}, ${a.severity})`;
   }
+}
+
+/** The default text of a fault event: "Camera fault CAM_NO_VIDEO", "…, cleared". */
+export function faultMessage(code: string, component: FaultComponent, cleared: boolean): string {
+  return `${component[0]!.toUpperCase()}${component.slice(1)} fault ${code}${cleared ? ' cleared' : ''}`;
 }

@@ -66,11 +66,16 @@ export function checkScenarios(plan: ScenarioPlan, obs: Observation, firstStepMs
         missing.push(`${what}: fired but has not resolved`);
         continue;
       }
-      if (e.replacement && !mine.some((a) => a.ticketId !== null && obs.replacementTicketIds.has(a.ticketId))) {
+      const replaced = mine.some((a) => a.ticketId !== null && obs.replacementTicketIds.has(a.ticketId));
+      if (e.replacement === true && !replaced) {
         missing.push(`${what}: fired but its ticket has no advance replacement`);
         continue;
       }
-      met.push(`${what}: fired${e.resolves ? ', resolved' : ''}${e.replacement ? ', replacement requested' : ''}`);
+      if (e.replacement === false && replaced) {
+        missing.push(`${what}: fired and its ticket requested a replacement it must not have`);
+        continue;
+      }
+      met.push(`${what}: fired${e.resolves ? ', resolved' : ''}${e.replacement === true ? ', replacement requested' : e.replacement === false ? ', no replacement' : ''}`);
     }
   }
   const unexpected = recent

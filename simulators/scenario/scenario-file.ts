@@ -9,6 +9,7 @@ import { basename, extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { OVERRIDABLE } from '../device.js';
+import { FAULT_COMPONENTS } from '../protocol.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -23,7 +24,38 @@ export function durationMs(d: string): number {
 const duration = z.string().regex(DURATION, 'a duration like 30s, 2m or 1h');
 const name = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, - and _');
 const field = z.enum(OVERRIDABLE);
-const fieldValues = z.partialRecord(field, z.number()).refine((r) => Object.keys(r).length > 0, 'name at least one field');
+const fieldValues = z
+  .partialRecord(field, z.number())
+  .refine((r) => Object.keys(r).length > 0, 'name at least one field')
+  .refine((r) => r.mos === undefined || (r.mos >= 1 && r.mos <= 5), { message: 'mos is between 1 and 5', path: ['mos'] });
+
+/** A scenario's call: `{start: true}` (optionally `durationS` long) or `{end: true}`. */
+const callStep = z
+  .object({
+    start: z.literal(true, { error: 'start: true (to end a call: end: true)' }).optional(),
+    end: z.literal(true, { error: 'end: true (to start a call: start: true)' }).optional(),
+    /** With start: the call ends this many seconds later. */
+    durationS: z.number({ error: 'durationS: a number of seconds' }).int('durationS: whole seconds').min(1, 'durationS: at least 1').optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.start === undefined) === (c.end === undefined)) ctx.addIssue({ code: 'custom', message: 'a call step is either { start: true } or { end: true }' });
+    if (c.end !== undefined && c.durationS !== undefined) ctx.addIssue({ code: 'custom', path: ['durationS'], message: 'durationS goes with start, not end' });
+  });
+
+/** A `fault` event the device reports (cleared: it is over). */
+const faultStep = z
+  .object({
+    code: z
+      .string({ error: 'a fault code string, e.g. CAM_NO_VIDEO (quote one YAML reads as a number)' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'a fault code: up to 64 letters, digits, _ . : -'),
+    component: z.enum(FAULT_COMPONENTS, { error: `component is one of ${FAULT_COMPONENTS.join(', ')}` }),
+    severity: z.enum(['critical', 'warning'], { error: 'severity is critical or warning (a cleared fault is info)' }).default('critical'),
+    cleared: z.boolean().default(false),
+    /** The event's text; default "<Component> fault <code>" (", cleared" when cleared). */
+    message: z.string().min(1).max(200).optional(),
+  })
+  .strict();
 
 export const GroupSchema = z
   .object({
@@ -37,6 +69,8 @@ export const GroupSchema = z
     peripheral: z.enum(['camera', 'microphone', 'speaker', 'display', 'controller', 'headset', 'other']).optional(),
     /** Only devices registered with this cloud provider. */
     provider: z.enum(['teams', 'zoom']).optional(),
+    /** Only devices whose coverage (from the registry seed) is in force today: an advance replacement needs one. */
+    covered: z.boolean().optional(),
     /** All picked devices are at one site: the first site (registry order) with enough matching devices. */
     sameSite: z.boolean().default(false),
     /** Only devices at a site with at least this many devices in the fleet. */
@@ -65,6 +99,10 @@ const actions = {
   unplug: z.literal(true).optional(),
   /** Back: connects again after a restart (seq from 0), online presence. */
   plug: z.literal(true).optional(),
+  /** A call starts (held until its durationS or an end step) or ends (a `call_ended` event with its quality). */
+  call: callStep.optional(),
+  /** The device reports a fault, or that it cleared (a `fault` event). */
+  fault: faultStep.optional(),
 };
 const ACTION_KEYS = Object.keys(actions) as (keyof typeof actions)[];
 
@@ -96,8 +134,8 @@ export const ExpectSchema = z.union([
       group: name,
       /** It must also resolve before the scenario's end. */
       resolves: z.boolean().default(false),
-      /** Its ticket requests an advance replacement. */
-      replacement: z.boolean().default(false),
+      /** true: its ticket requests an advance replacement; false: it must not (triage); left out: not checked. */
+      replacement: z.boolean().optional(),
     })
     .strict(),
   /** A cloud-partner incident for this provider (the ECPS ticket). */
@@ -122,6 +160,9 @@ export const ScenarioSchema = z
       if (!(step.group in s.groups)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'group'], message: `no group ${step.group}` });
       const last = durationMs(step.at) + (step.every ? durationMs(step.every) * ((step.times ?? 1) - 1) : 0);
       if (last > end) ctx.addIssue({ code: 'custom', path: ['steps', i, 'at'], message: `runs after the scenario's duration (${s.duration})` });
+      else if (step.call?.durationS !== undefined && last + step.call.durationS * 1000 > end) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'call', 'durationS'], message: `the call ends after the scenario's duration (${s.duration})` });
+      }
     });
     s.expect.forEach((e, i) => {
       if ('group' in e && !(e.group in s.groups)) ctx.addIssue({ code: 'custom', path: ['expect', i, 'group'], message: `no group ${e.group}` });

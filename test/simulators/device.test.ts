@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SimDevice, dailyCallFactor, mosFor, presence } from '../../simulators/device.js';
+import { BAD_CALL, SimDevice, dailyCallFactor, isBadCall, mosFor, presence } from '../../simulators/device.js';
 import { MODELS, findModel, resolveModel } from '../../simulators/models.js';
 import { Prng, mulberry32 } from '../../simulators/prng.js';
-import type { StatusSnapshot } from '../../simulators/protocol.js';
+import type { CallEndedData, StatusSnapshot } from '../../simulators/protocol.js';
 
 // The status snapshot of CONTRACT section 1, strictly: enums closed, required fields required.
 const platform = z.enum(['teams', 'zoom', 'webex', 'sip', 'none']);
@@ -210,5 +210,162 @@ describe('SimDevice', () => {
 
   it('presence payload', () => {
     expect(presence('offline', 123)).toEqual({ state: 'offline', ts: 123 });
+  });
+});
+
+const CallEnded = z
+  .object({
+    platform: z.enum(['teams', 'zoom', 'webex', 'sip']),
+    durationS: z.number().int().nonnegative(),
+    mos: z.number().min(1).max(5),
+    mosMin: z.number().min(1).max(5),
+    lossPct: z.number().nonnegative(),
+    jitterMs: z.number().nonnegative(),
+  })
+  .strict();
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const roundTo = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+describe('call_ended summaries', () => {
+  /** Statuses with the summary (if any) each one brought. */
+  function play(dev: SimDevice, n: number, stepMs: number, t0 = T0): { snap: StatusSnapshot; ended: CallEndedData | undefined }[] {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const snap = dev.nextStatus(t0 + i * stepMs);
+      out.push({ snap, ended: dev.takeEndedCall() });
+    }
+    return out;
+  }
+
+  it('one summary per ended call, the averages of the statuses sent during it', () => {
+    let calls = 0;
+    for (let k = 0; k < 6; k++) {
+      // a working day of a busy phone, a status a minute
+      const steps = play(new SimDevice({ id: `CALLSUM${k}`, model: 'CCX 500', seed: 4, randomFaults: false }), 10 * 60, 60_000);
+      let inCall: StatusSnapshot[] = [];
+      for (const { snap, ended } of steps) {
+        if (snap.call!.active) {
+          expect(ended).toBeUndefined();
+          inCall.push(snap);
+          continue;
+        }
+        if (inCall.length === 0) {
+          expect(ended).toBeUndefined(); // no call, no summary
+          continue;
+        }
+        // The first status after the call: exactly one summary, of exactly the call's statuses.
+        calls++;
+        expect(() => CallEnded.parse(ended)).not.toThrow();
+        const mos = inCall.map((s) => s.call!.mos!);
+        expect(ended!.platform).toBe(inCall[0]!.call!.platform);
+        expect(ended!.durationS).toBe((snap.ts - inCall[0]!.ts) / 1000);
+        expect(ended!.mos).toBe(roundTo(mean(mos), 2));
+        expect(ended!.mosMin).toBe(Math.min(...mos));
+        expect(ended!.lossPct).toBe(roundTo(mean(inCall.map((s) => s.network!.lossPct!)), 2));
+        expect(ended!.jitterMs).toBe(roundTo(mean(inCall.map((s) => s.network!.jitterMs!)), 1));
+        inCall = [];
+      }
+    }
+    expect(calls).toBeGreaterThan(10);
+  });
+
+  it('same seed, same summaries', () => {
+    const a = play(new SimDevice({ id: 'CS', model: 'Studio X50', seed: 9 }), 600, 60_000).map((x) => x.ended);
+    const b = play(new SimDevice({ id: 'CS', model: 'Studio X50', seed: 9 }), 600, 60_000).map((x) => x.ended);
+    expect(a).toEqual(b);
+    expect(a.filter((x) => x !== undefined).length).toBeGreaterThan(0);
+  });
+
+  it("a scenario's call: held until ended, forced values in its summary, bad -> isBadCall", () => {
+    const d = new SimDevice({ id: 'FORCED', model: 'Studio X50', seed: 3, randomFaults: false });
+    const t0 = Date.UTC(2026, 2, 7, 3, 0, 0); // Saturday night: no call of its own
+    d.nextStatus(t0);
+    expect(d.callActive).toBe(false);
+    expect(d.startCall(t0 + 1000)).toBe(true);
+    d.override('lossPct', 8, t0 + 1000);
+    d.override('mos', 2.8, t0 + 1000);
+    const snaps: StatusSnapshot[] = [];
+    // two hours, far longer than a natural call (35 min on average): the call stays up
+    for (let i = 1; i <= 240; i++) {
+      snaps.push(d.nextStatus(t0 + i * 30_000));
+      expect(d.takeEndedCall()).toBeUndefined();
+    }
+    expect(snaps.every((s) => s.call!.active && s.call!.mos === 2.8 && s.network!.lossPct === 8)).toBe(true);
+    expect(d.endCall(t0 + 7_201_000)).toBe(true);
+    const c = d.takeEndedCall()!;
+    expect(c).toEqual({
+      platform: d.provider,
+      durationS: 7200,
+      mos: 2.8,
+      mosMin: 2.8,
+      lossPct: 8,
+      jitterMs: roundTo(mean(snaps.map((s) => s.network!.jitterMs!)), 1),
+    });
+    expect(isBadCall(c)).toBe(true);
+    expect(d.takeEndedCall()).toBeUndefined(); // collected once
+    expect(d.nextStatus(t0 + 7_230_000).call).toEqual({ active: false, platform: 'none' });
+    expect(d.endCall(t0 + 7_240_000)).toBe(false); // no call to end
+  });
+
+  it('a ramped value shows in the summary as the statuses reported it', () => {
+    const d = new SimDevice({ id: 'RAMP', model: 'CCX 600', seed: 2, randomFaults: false });
+    const t0 = Date.UTC(2026, 2, 7, 3, 0, 0);
+    d.startCall(t0);
+    d.override('mos', 4.2, t0);
+    d.nextStatus(t0);
+    d.override('mos', 2.2, t0, 40_000); // 4.2 -> 2.2 over 40 s, a status every 10 s
+    const mos = [0, 10, 20, 30, 40].map((s) => d.nextStatus(t0 + (s + 10) * 1000).call!.mos!);
+    expect(mos).toEqual([3.7, 3.2, 2.7, 2.2, 2.2]);
+    d.endCall(t0 + 60_000);
+    const c = d.takeEndedCall()!;
+    expect(c.mos).toBe(roundTo(mean([4.2, ...mos]), 2));
+    expect(c.mosMin).toBe(2.2);
+    expect(c.durationS).toBe(60);
+  });
+
+  it('good calls are not bad; each limit alone makes a call bad', () => {
+    const good: CallEndedData = { platform: 'teams', durationS: 60, mos: 4.1, mosMin: 3.9, lossPct: 0.2, jitterMs: 5 };
+    expect(isBadCall(good)).toBe(false);
+    expect(isBadCall({ ...good, mos: BAD_CALL.mosBelow - 0.01 })).toBe(true);
+    expect(isBadCall({ ...good, lossPct: BAD_CALL.lossAbove + 0.01 })).toBe(true);
+    expect(isBadCall({ ...good, jitterMs: BAD_CALL.jitterAbove + 0.1 })).toBe(true);
+    expect(isBadCall({ ...good, mos: 3.5, lossPct: 5, jitterMs: 40 })).toBe(false); // at the limits: fine
+  });
+
+  it('a call ended before its first status is summarised from that moment; a reboot loses the call', () => {
+    const d = new SimDevice({ id: 'SHORT', model: 'Studio X30', seed: 1, randomFaults: false });
+    const t0 = Date.UTC(2026, 2, 7, 3, 0, 0);
+    d.nextStatus(t0);
+    d.startCall(t0 + 1000);
+    d.override('jitterMs', 50, t0 + 1000);
+    d.endCall(t0 + 5000);
+    const c = d.takeEndedCall()!;
+    expect(() => CallEnded.parse(c)).not.toThrow();
+    expect(c).toMatchObject({ durationS: 4, jitterMs: 50 });
+    expect(c.mosMin).toBe(c.mos);
+    expect(isBadCall(c)).toBe(true);
+
+    d.startCall(t0 + 10_000);
+    d.nextStatus(t0 + 20_000);
+    d.reboot(t0 + 25_000);
+    expect(d.callActive).toBe(false);
+    expect(d.nextStatus(t0 + 30_000).call!.active).toBe(false);
+    expect(d.takeEndedCall()).toBeUndefined();
+  });
+
+  it('a call started before the first status goes on; a model without calls ignores a call', () => {
+    const d = new SimDevice({ id: 'EARLY', model: 'CCX 400', seed: 1, randomFaults: false });
+    const t0 = Date.UTC(2026, 2, 7, 3, 0, 0);
+    expect(d.startCall(t0)).toBe(true);
+    expect(d.nextStatus(t0 + 10_000).call!.active).toBe(true);
+    d.endCall(t0 + 20_000);
+    expect(d.takeEndedCall()!.durationS).toBe(20);
+
+    const tc10 = new SimDevice({ id: 'CTRL', model: 'TC10', seed: 1 });
+    expect(tc10.startCall(t0)).toBe(false);
+    expect(tc10.nextStatus(t0)).not.toHaveProperty('call');
+    expect(tc10.endCall(t0 + 1000)).toBe(false);
+    expect(tc10.current('mos', t0)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 // actions, forced values on a device, and the checker that says whether the service did its part.
 import { describe, expect, it } from 'vitest';
 import { SimDevice } from '../../simulators/device.js';
-import { compileScenarios, type CandidateDevice } from '../../simulators/scenario/compile.js';
+import { compileScenarios, describeAction, type CandidateDevice, type ScenarioAction } from '../../simulators/scenario/compile.js';
 import { checkScenarios, type ObservedAlert } from '../../simulators/scenario/expect.js';
 import { parseScenario } from '../../simulators/scenario/scenario-file.js';
 
@@ -63,6 +63,59 @@ describe('compileScenarios', () => {
       [90_000, 'reboot', undefined],
     ]);
     expect(plan.durationMs).toBe(300_000);
+  });
+});
+
+describe('call and fault steps', () => {
+  const withSteps = (steps: string, duration = '5m') =>
+    `name: a\ntitle: A\nduration: ${duration}\ngroups: { g: { family: video, count: 2 } }\nsteps:\n${steps}\nexpect: [{ alert: device_fault, group: g }]`;
+
+  it('compiles a held call into start and end, and faults into events of their own', () => {
+    const s = scenario(
+      withSteps(
+        `  - { at: 5s, group: g, set: { mos: 2.9, lossPct: 7 } }\n` +
+          `  - { at: 10s, group: g, call: { start: true, durationS: 90 } }\n` +
+          `  - { at: 20s, group: g, fault: { code: CAM_NO_VIDEO, component: camera } }\n` +
+          `  - { at: 30s, group: g, fault: { code: FAN_SLOW, component: fan, severity: warning, message: Fan below 500 rpm } }\n` +
+          `  - { at: 60s, group: g, fault: { code: CAM_NO_VIDEO, component: camera, cleared: true } }\n` +
+          `  - { at: 2m, group: g, call: { end: true } }`,
+      ),
+    );
+    const plan = compileScenarios([s], FLEET);
+    const v1 = plan.actions.filter((a) => a.deviceId === 'V1').map((a) => [a.atMs, a.action]);
+    expect(v1).toEqual([
+      [5_000, { kind: 'override', field: 'mos', to: 2.9, overMs: 0 }],
+      [5_000, { kind: 'override', field: 'lossPct', to: 7, overMs: 0 }],
+      [10_000, { kind: 'call', start: true }],
+      [20_000, { kind: 'fault', code: 'CAM_NO_VIDEO', component: 'camera', severity: 'critical', cleared: false, message: 'Camera fault CAM_NO_VIDEO' }],
+      [30_000, { kind: 'fault', code: 'FAN_SLOW', component: 'fan', severity: 'warning', cleared: false, message: 'Fan below 500 rpm' }],
+      [60_000, { kind: 'fault', code: 'CAM_NO_VIDEO', component: 'camera', severity: 'critical', cleared: true, message: 'Camera fault CAM_NO_VIDEO cleared' }],
+      [100_000, { kind: 'call', start: false }],
+      [120_000, { kind: 'call', start: false }],
+    ]);
+    expect(plan.actions.filter((a) => a.deviceId === 'V2')).toHaveLength(8);
+    expect(describeAction({ kind: 'call', start: true })).toBe('call started');
+    expect(describeAction(v1[3]![1] as ScenarioAction)).toBe('fault CAM_NO_VIDEO (camera, critical)');
+    expect(describeAction(v1[5]![1] as ScenarioAction)).toBe('fault CAM_NO_VIDEO (camera) cleared');
+  });
+
+  it.each([
+    [`fault: { code: X1 }`, /steps\.0\.fault\.component: component is one of camera, microphone, speaker, display, fan, power, software, network, other/],
+    [`fault: { code: X1, component: mainboard }`, /steps\.0\.fault\.component: component is one of camera, microphone/],
+    [`fault: { code: 1234, component: fan }`, /steps\.0\.fault\.code: a fault code string, e\.g\. CAM_NO_VIDEO \(quote one YAML reads as a number\)/],
+    [`fault: { code: 'no spaces', component: fan }`, /steps\.0\.fault\.code: a fault code: up to 64 letters, digits/],
+    [`fault: { code: X1, component: fan, severity: info }`, /steps\.0\.fault\.severity: severity is critical or warning \(a cleared fault is info\)/],
+    [`fault: { code: X1, component: fan, state: active }`, /steps\.0\.fault: Unrecognized key: "state"/],
+    [`call: { start: true, end: true }`, /steps\.0\.call: a call step is either \{ start: true \} or \{ end: true \}/],
+    [`call: {}`, /steps\.0\.call: a call step is either/],
+    [`call: { start: false }`, /steps\.0\.call\.start: start: true \(to end a call: end: true\)/],
+    [`call: { end: true, durationS: 10 }`, /steps\.0\.call\.durationS: durationS goes with start, not end/],
+    [`call: { start: true, durationS: 1.5 }`, /steps\.0\.call\.durationS: durationS: whole seconds/],
+    [`call: { start: true, durationS: 600 }`, /steps\.0\.call\.durationS: the call ends after the scenario's duration \(5m\)/],
+    [`set: { mos: 7 }`, /steps\.0\.set\.mos: mos is between 1 and 5/],
+    [`call: { start: true }, reboot: true`, /steps\.0: a step does exactly one of .* \(found reboot, call\)/],
+  ])('refuses %s with a clear error', (step, error) => {
+    expect(() => scenario(withSteps(`  - { at: 1s, group: g, ${step} }`))).toThrow(error);
   });
 });
 
@@ -133,6 +186,27 @@ describe('checkScenarios', () => {
     const r = checkScenarios(plan, { alerts: [alert('overheating', 'V1', 'resolved', T - 1)], tickets: [], replacementTicketIds: new Set([1]) }, T);
     expect(r.missing).toContain('heat: overheating on V1: never fired');
     expect(r.unexpected).toEqual([]);
+  });
+
+  it('covered: true picks only devices whose coverage is in force', () => {
+    const f = scenario(`name: cov\ntitle: C\nduration: 5m\ngroups: { c: { count: all, covered: true } }\nsteps: [{ at: 1s, group: c, set: { tempC: 90 } }]\nexpect: [{ alert: overheating, group: c }]`);
+    const fleet = [
+      { ...FLEET[0]!, id: 'OPEN', coveredUntil: null },
+      { ...FLEET[0]!, id: 'LAPSED', coveredUntil: '2020-01-31' },
+      { ...FLEET[0]!, id: 'FUTURE', coveredUntil: '2999-12-31' },
+      { ...FLEET[0]!, id: 'UNKNOWN' },
+    ];
+    expect(compileScenarios([f], fleet).expectations[0]!.deviceIds.sort()).toEqual(['FUTURE', 'OPEN']);
+  });
+
+  it('replacement: false fails when a part was requested anyway (triage)', () => {
+    const cable = scenario(`name: cable\ntitle: C\nduration: 5m\ngroups: { cam: { count: 1, family: video } }\nsteps: [{ at: 1s, group: cam, peripheral: { kind: camera, state: disconnected } }]\nexpect: [{ alert: peripheral_failed, group: cam, replacement: false }]`);
+    const p = compileScenarios([cable], FLEET);
+    const id = p.expectations[0]!.deviceIds[0]!;
+    const shipped = checkScenarios(p, { alerts: [alert('peripheral_failed', id, 'firing', T + 5000, 7)], tickets: [], replacementTicketIds: new Set([7]) }, T);
+    expect(shipped.missing).toEqual([`cable: peripheral_failed on ${id}: fired and its ticket requested a replacement it must not have`]);
+    const held = checkScenarios(p, { alerts: [alert('peripheral_failed', id, 'firing', T + 5000, 7)], tickets: [], replacementTicketIds: new Set() }, T);
+    expect(held).toMatchObject({ ok: true, met: [`cable: peripheral_failed on ${id}: fired, no replacement`] });
   });
 
   it('checks a cloud-partner incident by provider', () => {
