@@ -76,10 +76,8 @@ export function startAlerting(d: AlertingDeps): Alerting {
     log: d.log,
     cloudIncidents: new CloudIncidents(alerts, tickets, d.cloudIncidents),
     ticketHooks: {
-      opened(ticket, info, now) {
-        escalation.opened(ticket, now);
-        if (info.hardware) replacements.hardwareFault(ticket, info.tenant, info.fault, now);
-      },
+      opened: (ticket, _info, now) => escalation.opened(ticket, now),
+      hardwareConfirmed: (ticket, info, now) => replacements.hardwareFault(ticket, info.tenant, info.fault, now),
       resolved: (ticket, now) => escalation.resolved(ticket, now),
     },
   });

@@ -15,6 +15,7 @@ import type { IngestEvents } from './ingest-events.js';
 import type { Journal } from './journal.js';
 import { eventLine, presenceLine, statusLine } from './line-protocol.js';
 import type { CollectorMetrics } from './metrics.js';
+import { PERIPHERAL_KINDS, PERIPHERAL_STATES } from './messages.js';
 import { Rejection } from './rejection.js';
 import type { Attribution, TenantResolver } from './tenant-tags.js';
 import { parseTopic } from './topic.js';
@@ -85,6 +86,20 @@ export class Collector {
     const a = this.attribute(deviceId, undefined, nowMs);
     this.d.journal.stage(eventLine(a.tagSet, e));
     this.d.events.emit('event', deviceId, a, e, nowMs);
+    if (e.type === 'peripheral_state') this.peripheralChanged(deviceId, a, e.data, nowMs);
+  }
+
+  /**
+   * A peripheral changed state: the live snapshot changes at once and is announced as a status
+   * (marked derived: no new report arrived), so rules and streams do not wait for the next status.
+   */
+  private peripheralChanged(deviceId: string, a: Attribution, data: Record<string, unknown>, nowMs: number): void {
+    const kind = data.kind;
+    const state = data.to ?? data.state;
+    if (!isOneOf(kind, PERIPHERAL_KINDS) || !isOneOf(state, PERIPHERAL_STATES)) return;
+    const previous = this.d.liveState.get(deviceId)?.lastStatus;
+    const patched = this.d.liveState.patchPeripheral(deviceId, kind, state, typeof data.model === 'string' ? data.model : undefined);
+    if (patched) this.d.events.emit('status', deviceId, a, patched, previous, nowMs, true);
   }
 
   private presence(topic: string, deviceId: string, payload: Buffer, retained: boolean, nowMs: number): void {
@@ -94,9 +109,9 @@ export class Collector {
     const online = p.state === 'online';
     // Stored at the collector's clock: a Last Will carries the ts of the connection it was set on,
     // not of the disconnection. A retained replay is no new transition and is not stored again.
-    if (!retained) this.d.journal.stage(presenceLine(a.tagSet, online, nowMs));
-    if (this.d.liveState.recordPresence(deviceId, a.tenant, online, nowMs)) {
-      this.d.events.emit('presence', deviceId, a, online, nowMs);
+    if (!retained) this.d.journal.stage(presenceLine(a.tagSet, online, nowMs, online ? undefined : 'last_will'));
+    if (this.d.liveState.recordPresence(deviceId, a.tenant, online, nowMs, 'last_will')) {
+      this.d.events.emit('presence', deviceId, a, online, nowMs, online ? undefined : 'last_will');
     }
   }
 
@@ -120,4 +135,8 @@ export class Collector {
     }
     return a;
   }
+}
+
+function isOneOf<T extends string>(v: unknown, values: readonly T[]): v is T {
+  return typeof v === 'string' && (values as readonly string[]).includes(v);
 }

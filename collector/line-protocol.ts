@@ -59,6 +59,7 @@ export function eventLine(tagSet: string, e: DeviceEvent): string {
   return `device_event,${tagSet},severity=${e.severity},type=${e.type} ${fields} ${e.ts}\n`;
 }
 
-export function presenceLine(tagSet: string, online: boolean, tsMs: number): string {
-  return `device_presence,${tagSet} online=${online ? 'true' : 'false'} ${tsMs}\n`;
+/** `reason` (a field, not a tag: it is not what people group by) says why a device went offline. */
+export function presenceLine(tagSet: string, online: boolean, tsMs: number, reason?: string): string {
+  return `device_presence,${tagSet} online=${online ? 'true' : 'false'}${reason ? `,reason="${reason}"` : ''} ${tsMs}\n`;
 }

@@ -12,6 +12,7 @@ import { Journal } from '../collector/journal.js';
 import { CollectorMetrics } from '../collector/metrics.js';
 import { MqttSubscriber } from '../collector/mqtt-subscriber.js';
 import { Rejection } from '../collector/rejection.js';
+import { Reachability } from '../collector/reachability.js';
 import { TenantResolver } from '../collector/tenant-tags.js';
 import { instanceName, SelfStats } from '../collector/self-stats.js';
 import { startAlerting, type Alerting } from '../alerting/index.js';
@@ -32,6 +33,7 @@ import { webRouter } from './web/static.js';
 import { diagnosticsRoutes } from './api/routes/diagnostics.js';
 import { DiagnosticsEvents } from './diagnostics/diagnostics-events.js';
 import { DiagnosticsService } from './diagnostics/diagnostics-service.js';
+import { TicketDiagnostics } from './diagnostics/ticket-diagnostics.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { openDatabase, type Database } from './storage/database.js';
@@ -39,6 +41,7 @@ import { DeadLetterStore } from './storage/dead-letters.js';
 import { Registry } from './storage/registry.js';
 import { loadSeed, readSeedFile } from './storage/seed.js';
 import { UnknownDeviceLog } from './storage/unknown-devices.js';
+import { DeviceHistory } from './telemetry/device-history.js';
 import { Influx1Store } from './telemetry/influx1.js';
 
 export interface Service {
@@ -112,6 +115,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   // The subscriber is created after alerting and diagnostics; commands to devices go out on it.
   const subscriberRef: { current: MqttSubscriber | undefined } = { current: undefined };
   const collector = new Collector({ journal, resolver, deadLetters, unknownDevices, liveState, events, metrics, log });
+  const rules = RuleSet.fromFile(config.alertRules);
 
   // Rules are checked before anything connects: a broken rules file stops the start.
   const alerting = startAlerting({
@@ -119,7 +123,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     registry,
     escalationPolicies: config.escalationPolicies ? readPolicyFile(config.escalationPolicies) : undefined,
     ingest: events,
-    rules: RuleSet.fromFile(config.alertRules),
+    rules,
     resolve: (deviceId) => resolver.resolve(deviceId, undefined),
     // Alert transitions from the sweep happen outside an MQTT burst: write them through at once.
     writePoint: (line) => {
@@ -143,6 +147,9 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     log,
   });
   cleanups.push(() => diagnostics.close());
+  // A run that is a ticket's evidence lands in the ticket's history (and as ticket.updated).
+  const ticketDiagnostics = new TicketDiagnostics({ db, diagnostics, diagnosticsEvents, tickets: alerting.tickets, audit: alerting.audit, events: alerting.events, registry, log });
+  cleanups.push(() => ticketDiagnostics.close());
 
   const webhookStore = new WebhookStore(db);
   const webhooks = new WebhookDispatcher({ db, store: webhookStore, events: alerting.events, log });
@@ -165,7 +172,14 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   );
   // InfluxDB may be down at start: intake begins at once (into the journal) and the writer starts
   // once the database and its retention policies exist.
-  const schemaReady = ensureSchemaUntilDone(store, log, () => writer.start());
+  // Offline by missed intervals, decided once for the rules, the API and the stream; after a
+  // start, registered devices get their expectation back from their last report in InfluxDB.
+  const reachability = new Reachability({ liveState, resolver, events, timing: (p) => rules.offlineTiming(p), writePoint: (line) => { journal.stage(line); journal.flush(); }, log }).start();
+  cleanups.push(() => reachability.stop());
+  const schemaReady = ensureSchemaUntilDone(store, log, () => {
+    writer.start();
+    reachability.restoreFrom(() => registry.deviceTenants().values(), () => store.lastReports());
+  });
   cleanups.push(() => schemaReady.cancel());
   // collector_stats every 10 s, through the journal like every point (docs/influxdb.md).
   const selfStats = new SelfStats({ metrics, journal, instance: instanceName(config.mqttClientId), writePoint: (line) => { journal.stage(line); journal.flush(); }, log });
@@ -183,7 +197,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
   subscriber.start();
   cleanups.push(() => subscriber.stop());
 
-  const apiDeps = { registry, liveState, alerting, deadLetters: deadLetterStore, telemetry: store, diagnostics, clock: Date.now };
+  const apiDeps = { registry, liveState, alerting, deadLetters: deadLetterStore, telemetry: store, deviceHistory: new DeviceHistory(store.influx), diagnostics, clock: Date.now };
   const ingestRate = new IngestRate(events).start();
   cleanups.push(() => ingestRate.stop());
   const http: HttpServer = await startHttpServer(
@@ -196,7 +210,7 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
       ...apiRouters(apiDeps, log, {
         rateLimit: { perSecond: config.apiRatePerSecond, burst: config.apiRateBurst },
         version: VERSION,
-        extraRoutes: [...webhookRoutes({ ...apiDeps, webhooks: webhookStore }), ...diagnosticsRoutes({ ...apiDeps, diagnostics }), ...fleetRoutes({ ...apiDeps, ingestRate })],
+        extraRoutes: [...webhookRoutes({ ...apiDeps, webhooks: webhookStore }), ...diagnosticsRoutes({ ...apiDeps, diagnostics, ticketDiagnostics }), ...fleetRoutes({ ...apiDeps, ingestRate })],
       }),
       webRouter(),
     ],
@@ -230,10 +244,12 @@ async function start(config: Config, log: Logger, cleanups: Array<() => Promise<
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
         await subscriber.stop();
+        reachability.stop();
         alerting.stop();
         await webhooks.stop();
         ingestRate.stop();
         await streams.close();
+        ticketDiagnostics.close();
         diagnostics.close();
         schemaReady.cancel();
         selfStats.stop();

@@ -36,8 +36,10 @@ export interface AlertManagerDeps {
 }
 
 export interface TicketHooks {
-  /** `hardware`: opened by a hardware rule (advance replacement); `fault`: the failed part. */
+  /** `hardware`: opened by a hardware rule; `fault`: the failed part. */
   opened(ticket: Ticket, info: { hardware: boolean; tenant: DeviceTenant | undefined; fault: string }, now: number): void;
+  /** A hardware fault kept firing for its confirmation window: time for the advance replacement. */
+  hardwareConfirmed(ticket: Ticket, info: { tenant: DeviceTenant | undefined; fault: string }, now: number): void;
   resolved(ticket: Ticket, now: number): void;
 }
 
@@ -143,6 +145,28 @@ export class AlertManager {
     return this.d.alerts.get(fingerprint)!;
   }
 
+  /** What a firing alert says changed (a flapping device's count): the record follows, nothing is announced again. */
+  refresh(rule: Rule, deviceId: string, summary: string, value: number | undefined, now: number): void {
+    this.d.alerts.refresh(fingerprintOf(rule.name, deviceId), summary, value ?? null, now);
+  }
+
+  /**
+   * A hardware fault has lasted its confirmation window. Returns false when there is no ticket to
+   * act on yet (the alert is held back by a silence): asked again later.
+   */
+  hardwareConfirmed(rule: Rule, deviceId: string, a: Attribution, fault: string, now: number): boolean {
+    const alert = this.d.alerts.get(fingerprintOf(rule.name, deviceId));
+    const ticket = alert?.ticketId != null ? this.d.tickets.get(alert.ticketId) : undefined;
+    if (!ticket || ticket.status === 'resolved') return false;
+    if (fault === 'disconnected') {
+      this.d.tickets.event(ticket.id, now, 'system', 'replacement_not_needed', 'A peripheral is disconnected, not broken: no replacement ships. Check its cable and connection.');
+      this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, ticket), ticket, change: 'triage' });
+      return true;
+    }
+    this.hook(() => this.d.ticketHooks?.hardwareConfirmed(ticket, { tenant: a.tenant, fault }, now));
+    return true;
+  }
+
   resolved(rule: Rule, deviceId: string, a: Attribution, now: number): AlertRecord | undefined {
     const fingerprint = fingerprintOf(rule.name, deviceId);
     const before = this.d.alerts.get(fingerprint);
@@ -203,7 +227,7 @@ export class AlertManager {
       this.d.audit.append({ actor: 'system', action: 'ticket.reopened', subject: `ticket:${ticket.id}`, partnerId: ticket.partnerId, data: { fingerprint: alert.fingerprint } });
       this.d.events.emit('ticket.updated', { ...this.d.events.meta(now, who), ticket, change: 'reopened' });
     }
-    if (outcome !== 'annotated') this.hook(() => this.d.ticketHooks?.opened(ticket, { hardware: rule.hardware, tenant: a.tenant, fault }, now));
+    if (outcome !== 'annotated') this.hook(() => this.d.ticketHooks?.opened(ticket, { hardware: rule.replacement === 'hardware', tenant: a.tenant, fault }, now));
   }
 
   /** Enough of the site's devices are down: one site alert and ticket; earlier device tickets merge into it. */

@@ -111,6 +111,11 @@ export class AlertStore {
     return this.get(fingerprint);
   }
 
+  /** A firing alert's summary and value changed (nothing else: it is the same alert). */
+  refresh(fingerprint: string, summary: string, value: number | null, now: number): void {
+    this.db.prepare(`UPDATE alerts SET summary = ?, value = ?, updated_ms = ? WHERE fingerprint = ? AND state = 'firing'`).run(summary, value, now, fingerprint);
+  }
+
   notified(fingerprint: string, state: 'firing' | 'resolved'): void {
     this.markNotified.run(state, fingerprint);
   }

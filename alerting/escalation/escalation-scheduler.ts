@@ -106,6 +106,8 @@ export class EscalationScheduler {
           this.d.tickets.event(ticketId, now, 'system', 'ack_overdue', `Not acknowledged in time (due ${action.dueAt.toISOString()}); with ${LEVEL_NAMES[action.level]}`);
           this.d.audit.append({ actor: 'system', action: 'ticket.ack_overdue', subject: `ticket:${ticketId}`, partnerId: ticket.partnerId, data: { dueAt: action.dueAt.toISOString() } });
           changes.push({ ticket, change: 'ack_overdue' });
+        } else if (action.level === 'partner_l1' && ticket.partnerId === null) {
+          // No partner (an unregistered device, a cloud-partner incident): the ticket stays with the NOC.
         } else if (action.level !== 'partner_l1' || ticket.queue !== 'partner_l1') {
           ticket = this.d.tickets.escalateTo(ticketId, action.level, now);
           this.d.tickets.event(ticketId, now, 'system', 'escalated', `Escalated to ${LEVEL_NAMES[action.level]}`, { level: action.level });

@@ -67,9 +67,11 @@ export interface ReplacementDeps {
 export class ReplacementService {
   constructor(private readonly d: ReplacementDeps) {}
 
-  /** Called when a hardware-fault ticket is opened. */
+  /** Called when a hardware fault on a ticket has lasted its confirmation window. */
   hardwareFault(ticket: Ticket, tenant: DeviceTenant | undefined, fault: string, now: number): void {
     if (!tenant || ticket.deviceId === null) return;
+    // Decided once per ticket (a restart asks again for alerts still firing).
+    if (this.get(ticket.id) || this.d.tickets.history(ticket.id).some((e) => e.type === 'replacement_not_eligible')) return;
     const site = this.d.registry.getSite(tenant.siteId);
     const at = new Date(now);
     const eligibility = isEligibleForReplacement({ coverage: tenant.coverage, faultKind: fault, at, ...(site ? { timezone: site.timezone } : {}) });

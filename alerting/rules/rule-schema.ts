@@ -26,10 +26,19 @@ const common = {
   clearFor: duration.default('0s'),
   /** Open a ticket when it fires. */
   ticket: z.boolean().default(true),
-  /** A hardware fault: a covered device gets an advance replacement. */
+  /**
+   * `hardware`: a hardware fault; a covered device gets an advance replacement once the fault has
+   * lasted `confirmFor` after firing (a part ships only for a fault that persists). `none`: never.
+   * Default: `hardware` when the older `hardware: true` is set, else `none`.
+   */
+  replacement: z.enum(['hardware', 'none']).optional(),
+  /** How long a hardware fault must keep firing before a replacement is proposed. */
+  confirmFor: duration.default('2m'),
+  /** Older spelling of `replacement: hardware`. */
   hardware: z.boolean().default(false),
   /** The failed part, for the replacement (camera, fan, overheating, …). Default: the rule name;
-   *  for the peripheralsFailed field, the kind of the first failed peripheral. */
+   *  for the peripheralsFailed field, the kind of the first failed peripheral (a peripheral that
+   *  is only disconnected is a cable, not a broken part: it never ships one). */
   fault: z.string().max(32).optional(),
   /** Ticket priority; by default from the severity (critical P2, warning P3, info P4). */
   priority: z.enum(['P1', 'P2', 'P3', 'P4']).optional(),
@@ -50,7 +59,24 @@ export const RuleSchema = z.discriminatedUnion('kind', [
     inCallOnly: z.boolean().default(false),
   }),
   z.object({ ...common, kind: z.literal('flag'), field: z.enum(FLAG_FIELDS), bad: z.boolean() }),
-  z.object({ ...common, kind: z.literal('offline'), missedIntervals: z.number().int().min(1).default(3), defaultInterval: duration.default('30s') }),
+  /**
+   * Offline by Last Will, by `missedIntervals` missed reports, or never reported (collector/device-state.ts).
+   * `clearFor` is the hold-down: a device that comes back and drops again within it keeps one alert,
+   * which counts the times it went offline within `flapWindow` (`{flaps}` in the summary).
+   */
+  z.object({ ...common, kind: z.literal('offline'), missedIntervals: z.number().int().min(1).default(3), defaultInterval: duration.default('30s'), flapWindow: duration.default('10m') }),
+  /**
+   * A `fault` event from the device (data.code, data.component) of at least `minSeverity`. Clears
+   * on a `fault` event with data.state `cleared` for the same code, or when no fault was repeated
+   * for `clearAfter`. `components` limits it to those parts (default: all).
+   */
+  z.object({ ...common, kind: z.literal('fault_event'), minSeverity: z.enum(['warning', 'critical']).default('critical'), clearAfter: duration.default('24h'), components: z.array(z.string().max(32)).optional() }),
+  /**
+   * Bad calls from `call_ended` summaries: fires when `count` calls within `window` ended with MOS
+   * below `mosBelow`, loss above `lossAbove` % or jitter above `jitterAbove` ms. Watches devices
+   * that report quality only at the end of a call.
+   */
+  z.object({ ...common, kind: z.literal('call_quality'), mosBelow: z.number().default(3.5), lossAbove: z.number().default(5), jitterAbove: z.number().default(40), count: z.number().int().min(1).default(2), window: duration.default('1h') }),
   z.object({ ...common, kind: z.literal('seq_gap'), window: duration.default('10m') }),
   z.object({ ...common, kind: z.literal('reboot_loop'), count: z.number().int().min(2).default(3), window: duration.default('30m') }),
   z.object({ ...common, kind: z.literal('unregistered') }),
@@ -78,10 +104,16 @@ export type RulesFile = z.output<typeof RulesFileSchema>;
 
 /** A rule ready to evaluate: durations in ms. */
 export type Rule = RuleSpec & {
+  /** Resolved from `replacement` and the older `hardware`. */
+  replacement: 'hardware' | 'none';
   forMs: number;
   clearForMs: number;
-  /** `window` of seq_gap and reboot_loop rules, in ms (0 for the others). */
+  confirmForMs: number;
+  /** `window` of seq_gap, reboot_loop and call_quality rules, in ms (0 for the others). */
   windowMs: number;
+  /** `flapWindow` of offline rules, `clearAfter` of fault_event rules, in ms (0 for the others). */
+  flapWindowMs: number;
+  clearAfterMs: number;
   /** `defaultInterval` of offline rules, in ms (0 for the others). */
   defaultIntervalMs: number;
   /** Position in every partner's rule list. */

@@ -1,6 +1,7 @@
 // The rules in force: shipped defaults, changed and extended by a rules file, with per-partner
 // overrides. Every partner's list has the same rules at the same positions (only parameters and
 // `enabled` differ), so per-device rule state can be an array indexed by rule position.
+import type { OfflineTiming } from '../../collector/device-state.js';
 import { readSettingsFile } from '../../src/settings-file.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { parseDuration, RuleSchema, RulesFileSchema, type Rule, type RuleSpec, type RulesFile } from './rule-schema.js';
@@ -22,6 +23,18 @@ export class RuleSet {
 
   byName(name: string): Rule | undefined {
     return this.rules.find((r) => r.name === name);
+  }
+
+  private readonly timings = new Map<string | undefined, OfflineTiming>();
+  /** The offline rule's timing for a partner's devices: what the collector's reachability sweep applies. */
+  offlineTiming(partnerId: string | undefined): OfflineTiming {
+    let t = this.timings.get(partnerId);
+    if (!t) {
+      const rule = this.for(partnerId).find((r) => r.kind === 'offline');
+      t = rule?.kind === 'offline' ? { missedIntervals: rule.missedIntervals, defaultIntervalMs: rule.defaultIntervalMs } : { missedIntervals: 3, defaultIntervalMs: 30_000 };
+      this.timings.set(partnerId, t);
+    }
+    return t;
   }
 
   static fromFile(path: string | undefined): RuleSet {
@@ -61,9 +74,13 @@ function compile(spec: Record<string, unknown>, index: number, where: string): R
   const r: RuleSpec = parsed.data;
   return {
     ...r,
+    replacement: r.replacement ?? (r.hardware ? 'hardware' : 'none'),
     forMs: parseDuration(r.for),
     clearForMs: parseDuration(r.clearFor),
+    confirmForMs: parseDuration(r.confirmFor),
     windowMs: 'window' in r ? parseDuration(r.window) : 0,
+    flapWindowMs: 'flapWindow' in r ? parseDuration(r.flapWindow) : 0,
+    clearAfterMs: 'clearAfter' in r ? parseDuration(r.clearAfter) : 0,
     defaultIntervalMs: 'defaultInterval' in r ? parseDuration(r.defaultInterval) : 0,
     index,
   };

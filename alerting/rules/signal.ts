@@ -2,7 +2,7 @@
 // and the value to report. One function per rule kind; pure.
 import type { DeviceTenant } from '../../src/storage/registry.js';
 import type { StatusSnapshot } from '../../collector/messages.js';
-import { rebootsWithin, type DeviceTrack } from './device-track.js';
+import { offlineTimesWithin, rebootsWithin, SEVERITY_RANK, type DeviceTrack } from './device-track.js';
 import { compareVersions, MIN_FIRMWARE } from './firmware-catalog.js';
 import type { Rule } from './rule-schema.js';
 
@@ -49,13 +49,28 @@ export function signal(rule: Rule, d: DeviceView, now: number, todayIso: string)
       return result(v === rule.bad, v !== rule.bad, undefined, undefined);
     }
     case 'offline': {
+      // Reachability is decided once, in the collector (Last Will or missed intervals); a device
+      // that never reported is not an alert. The value is how often it went offline lately.
       const t = d.track;
-      if (t.lastStatusAtMs === 0 && t.presence !== 'offline') return NOTHING();
-      const interval = Math.max(t.intervalMs ?? rule.defaultIntervalMs, 1000);
-      const silentMs = now - t.lastStatusAtMs;
-      const stale = t.lastStatusAtMs > 0 && silentMs > rule.missedIntervals * interval;
-      const down = t.presence === 'offline' || stale;
-      return result(down, !down, t.lastStatusAtMs > 0 ? Math.round(silentMs / 1000) : undefined, undefined);
+      const down = t.presence === 'offline' && t.offlineReason !== 'never_reported';
+      return result(down, t.presence === 'online', down ? offlineTimesWithin(t, now, rule.flapWindowMs) : undefined, undefined);
+    }
+    case 'fault_event': {
+      const f = d.track.fault;
+      const active =
+        f !== undefined &&
+        SEVERITY_RANK[f.severity] >= SEVERITY_RANK[rule.minSeverity] &&
+        now - f.atMs < rule.clearAfterMs &&
+        (rule.components === undefined || rule.components.includes(f.component));
+      return result(active, !active, undefined, undefined);
+    }
+    case 'call_quality': {
+      let bad = 0;
+      for (const c of d.track.calls) {
+        if (c.atMs < now - rule.windowMs) continue;
+        if ((c.mos !== undefined && c.mos < rule.mosBelow) || (c.lossPct !== undefined && c.lossPct > rule.lossAbove) || (c.jitterMs !== undefined && c.jitterMs > rule.jitterAbove)) bad++;
+      }
+      return result(bad >= rule.count, bad < rule.count, bad, rule.count);
     }
     case 'seq_gap': {
       const recent = d.track.lastGapAtMs > 0 && now - d.track.lastGapAtMs < rule.windowMs;
@@ -92,8 +107,24 @@ export function describe(rule: Rule, value: number | undefined, threshold: numbe
   const firmware = d?.snapshot?.firmware ?? '?';
   const model = d?.attribution.tenant?.model ?? d?.snapshot?.model;
   const minimum = model === undefined ? '?' : rule.kind === 'firmware_min' ? (rule.minimum[model] ?? MIN_FIRMWARE[model] ?? '?') : '?';
+  const fault = d?.track.fault;
   return rule.summary
     .replace('{firmware}', firmware)
+    .replace('{code}', fault?.code ?? '?')
+    .replace('{component}', fault?.component ?? '?')
+    .replace('{reason}', offlineReasonText(d))
+    .replace('{flaps}', value !== undefined && value > 1 && rule.kind === 'offline' ? `; flapping, offline ${value} times in ${Math.round(rule.flapWindowMs / 60_000)} min` : '')
     .replace('{target}', d?.track.updateFailedTo ?? '?')
     .replace('{minimum}', minimum).replace('{value}', value === undefined ? '?' : String(Math.round(value * 100) / 100)).replace('{threshold}', threshold === undefined ? '?' : String(threshold));
+}
+
+function offlineReasonText(d: DeviceView | undefined): string {
+  switch (d?.track.offlineReason) {
+    case 'last_will':
+      return 'connection lost (Last Will)';
+    case 'missed_intervals':
+      return 'no reports within the expected interval';
+    default:
+      return 'unreachable';
+  }
 }

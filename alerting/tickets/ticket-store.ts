@@ -223,6 +223,20 @@ export class TicketStore {
     return this.eventsOf.all(ticketId).map((r) => ({ id: r.id, ticketId: r.ticket_id, tsMs: r.ts_ms, actor: r.actor, type: r.type, body: r.body, data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null }));
   }
 
+  /**
+   * The history of a device's tickets in [fromMs, toMs], newest first (ts, then id: a stable order
+   * for paging), at most `limit`, each with its ticket's title. For the device's timeline.
+   */
+  deviceHistory(deviceId: string, fromMs: number, toMs: number, limit: number): Array<TicketEvent & { title: string }> {
+    return this.db
+      .prepare<{ id: number; ticket_id: number; ts_ms: number; actor: string; type: string; body: string; data: string | null; title: string }>(
+        `SELECT e.id, e.ticket_id, e.ts_ms, e.actor, e.type, e.body, e.data, t.title FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+         WHERE t.device_id = ? AND e.ts_ms >= ? AND e.ts_ms <= ? ORDER BY e.ts_ms DESC, e.id DESC LIMIT ?`,
+      )
+      .all(deviceId, fromMs, toMs, Math.max(1, Math.min(limit, 1000)))
+      .map((r) => ({ id: r.id, ticketId: r.ticket_id, tsMs: r.ts_ms, actor: r.actor, type: r.type, body: r.body, data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null, title: r.title }));
+  }
+
   /** Escalation state (JSON) and when it next needs a look; null when nothing is left to do. */
   setEscalation(ticketId: number, stateJson: string, nextWakeMs: number | null): void {
     this.db.prepare(`UPDATE tickets SET escalation = ?, next_wake_ms = ? WHERE id = ?`).run(stateJson, nextWakeMs, ticketId);

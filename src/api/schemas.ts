@@ -53,8 +53,13 @@ export const Ticket = z.object({
 
 export const TicketEvent = z.object({ id: z.number(), tsMs: z.number(), actor: z.string(), type: z.string(), body: z.string(), data: z.record(z.string(), z.unknown()).nullable() });
 
+/** Why a device counts as offline: its Last Will, missed reporting intervals, or it never reported. */
+export const OfflineReason = z.enum(['last_will', 'missed_intervals', 'never_reported']);
+
 export const DeviceStatus = z.object({
   online: z.enum(['online', 'offline', 'unknown']),
+  /** Set when `online` is `offline`. */
+  offlineReason: OfflineReason.nullable(),
   lastStatusAtMs: z.number().nullable(),
   snapshot: z.record(z.string(), z.unknown()).nullable(),
 });
@@ -69,4 +74,18 @@ export const Device = z.object({
   registeredAt: z.string(),
   status: DeviceStatus,
   openAlerts: z.array(Alert),
+});
+
+/** A network tool run as a ticket shows it (GET /tickets/{id}, POST /tickets/{id}/diagnostics). */
+export const TicketDiagnostic = z.object({
+  runId: z.string(),
+  deviceId: z.string(),
+  tool: z.string(),
+  target: z.string(),
+  state: z.enum(['pending', 'running', 'ok', 'error', 'timeout']),
+  /** The device's final reply (e.g. sent, received, lossPct, rttAvg); null until the run ends, or on timeout. */
+  summary: z.record(z.string(), z.unknown()).nullable(),
+  requestedBy: z.string(),
+  createdMs: z.number(),
+  finishedMs: z.number().nullable(),
 });

@@ -8,6 +8,8 @@
 //   ignored (a device must not be able to write into another device's run).
 // - Delivery is at least once: a step whose seq was already seen is ignored; steps are kept in seq order.
 // - One run at a time per device; a per-partner rate limit per minute.
+// - A run can be the evidence of a ticket (`ticket_id`, schema 8): given at the start or attached
+//   later, one ticket per run; what the ticket records about it is in ticket-diagnostics.ts.
 // - Timers survive nothing: at construction, runs left pending/running by an earlier process are
 //   ended as `timeout` when their time is up, or followed again (with a timer for what is left).
 import { randomUUID } from 'node:crypto';
@@ -45,6 +47,7 @@ export const MAX_STEPS = 256;
 const MAX_TARGET_LENGTH = 253;
 const LIST_DEFAULT = 50;
 const LIST_MAX = 500;
+const HISTORY_MAX = 1000;
 const RATE_WINDOW_MS = 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEVICE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -52,7 +55,7 @@ const DEVICE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 // labels of 1-63 characters not starting or ending with a hyphen, an optional trailing dot.
 const LABEL_RE = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 
-export type DiagnosticsErrorCode = 'bad_request' | 'not_found' | 'busy' | 'rate_limited';
+export type DiagnosticsErrorCode = 'bad_request' | 'not_found' | 'busy' | 'rate_limited' | 'conflict';
 
 /** HTTP status the API answers with for each error code. */
 export const DIAGNOSTICS_ERROR_STATUS: Readonly<Record<DiagnosticsErrorCode, number>> = {
@@ -60,6 +63,7 @@ export const DIAGNOSTICS_ERROR_STATUS: Readonly<Record<DiagnosticsErrorCode, num
   not_found: 404,
   busy: 409,
   rate_limited: 429,
+  conflict: 409,
 };
 
 /** Why a run was refused; `status` is the HTTP status for the API. */
@@ -115,6 +119,8 @@ export interface Diagnostic {
   requestedBy: string;
   createdMs: number;
   finishedMs: number | null;
+  /** The ticket the run is evidence for (given at the start or attached later); null: none. */
+  ticketId: number | null;
   /** When the run times out if the device has not finished it (epoch ms). */
   deadlineMs: number;
 }
@@ -123,6 +129,8 @@ export interface DiagnosticsListQuery {
   deviceId?: string | undefined;
   /** Only runs on this partner's devices (scope of a partner user). */
   partnerId?: string | undefined;
+  /** Only runs attached to this ticket. */
+  ticketId?: number | undefined;
   /** Newest first; default 50, clamped to 1..500. */
   limit?: number | undefined;
 }
@@ -158,6 +166,15 @@ interface Row {
   requested_by: string;
   created_ms: number;
   finished_ms: number | null;
+  ticket_id: number | null;
+}
+
+/** What start() records besides the run itself. */
+export interface StartOptions {
+  /** The ticket the run is for; the caller has checked that it fits (src/diagnostics/ticket-diagnostics.ts). */
+  ticketId?: number | undefined;
+  /** Runs inside the transaction that stores the run, so what the caller records with it (the ticket's history) commits with it or not at all. */
+  alsoRecord?: ((run: Diagnostic) => void) | undefined;
 }
 
 /** A run that is still waiting for its device. */
@@ -168,7 +185,7 @@ interface Active {
 }
 
 const TOOLS: ReadonlySet<string> = new Set(DIAGNOSTIC_TOOLS);
-const COLUMNS = 'id, device_id, partner_id, customer_id, tool, target, params, status, steps, result, requested_by, created_ms, finished_ms';
+const COLUMNS = 'id, device_id, partner_id, customer_id, tool, target, params, status, steps, result, requested_by, created_ms, finished_ms, ticket_id';
 
 /** Checks a request and returns the command params, or throws DiagnosticsError('bad_request'). */
 export function validateRequest(req: DiagnosticsRequest): DiagnosticParams {
@@ -242,7 +259,7 @@ export class DiagnosticsService {
     this.maxRuns = d.maxRunsPerPartnerPerMinute ?? DEFAULT_MAX_RUNS_PER_PARTNER_PER_MINUTE;
     const db = d.db;
     this.insertStmt = db.prepare(
-      `INSERT INTO diagnostics (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '[]', NULL, ?, ?, NULL)`,
+      `INSERT INTO diagnostics (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '[]', NULL, ?, ?, NULL, ?)`,
     );
     this.progressStmt = db.prepare(`UPDATE diagnostics SET status = 'running', steps = ? WHERE id = ? AND status IN ('pending', 'running')`);
     this.finishStmt = db.prepare(
@@ -257,7 +274,7 @@ export class DiagnosticsService {
    * Starts a run: checks the request, the device and the limits, stores the run (pending), sends the
    * command and audits it. Throws DiagnosticsError (bad_request, not_found, busy, rate_limited).
    */
-  start(deviceId: string, request: DiagnosticsRequest, requestedBy: RequestedBy): Diagnostic {
+  start(deviceId: string, request: DiagnosticsRequest, requestedBy: RequestedBy, options: StartOptions = {}): Diagnostic {
     if (this.closed) throw new Error('diagnostics service is closed');
     const params = validateRequest(request);
     const tenant = typeof deviceId === 'string' && DEVICE_ID_RE.test(deviceId) ? this.d.resolveTenant(deviceId) : undefined;
@@ -294,18 +311,20 @@ export class DiagnosticsService {
       requestedBy: requestedBy.name,
       createdMs: now,
       finishedMs: null,
+      ticketId: options.ticketId ?? null,
       deadlineMs: now + this.timeoutFor(params),
     };
     // The run and its audit entry together, or neither.
     this.d.db.transaction(() => {
-      this.insertStmt.run(run.id, deviceId, run.partnerId, run.customerId, run.tool, run.target, JSON.stringify(params), run.requestedBy, now);
+      this.insertStmt.run(run.id, deviceId, run.partnerId, run.customerId, run.tool, run.target, JSON.stringify(params), run.requestedBy, now, run.ticketId);
       this.d.audit.append({
         actor: requestedBy.name,
         action: 'diagnostics.started',
         subject: `device:${deviceId}`,
         partnerId: run.partnerId,
-        data: { diagnosticsId: run.id, ...params },
+        data: { diagnosticsId: run.id, ...params, ...(run.ticketId !== null ? { ticketId: run.ticketId } : {}) },
       });
+      options.alsoRecord?.(copy(run));
     });
     this.track(run, new Set());
     const command = JSON.stringify({ id: run.id, type: 'diagnostics', params });
@@ -340,6 +359,10 @@ export class DiagnosticsService {
       where.push('partner_id = ?');
       args.push(q.partnerId);
     }
+    if (q.ticketId !== undefined) {
+      where.push('ticket_id = ?');
+      args.push(q.ticketId);
+    }
     const limit = Math.min(LIST_MAX, Math.max(1, Math.floor(q.limit ?? LIST_DEFAULT) || LIST_DEFAULT));
     const sql = `SELECT ${COLUMNS} FROM diagnostics${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, id DESC LIMIT ?`;
     return this.d.db
@@ -349,6 +372,44 @@ export class DiagnosticsService {
         const a = this.active.get(r.id);
         return a ? copy(a.run) : this.fromRow(r);
       });
+  }
+
+  /**
+   * Runs of a device that started (`by: 'created'`) or ended (`by: 'finished'`) in [fromMs, toMs],
+   * newest by that moment first, at most `limit`: a device's timeline pages over both moments.
+   */
+  history(deviceId: string, by: 'created' | 'finished', fromMs: number, toMs: number, limit: number): Diagnostic[] {
+    const column = by === 'created' ? 'created_ms' : 'finished_ms';
+    const n = Math.min(HISTORY_MAX, Math.max(1, Math.floor(limit) || 1));
+    return this.d.db
+      .prepare<Row>(`SELECT ${COLUMNS} FROM diagnostics WHERE device_id = ? AND ${column} >= ? AND ${column} <= ? ORDER BY ${column} DESC, id DESC LIMIT ?`)
+      .all(deviceId, fromMs, toMs, n)
+      .map((r) => {
+        const a = this.active.get(r.id);
+        return a ? copy(a.run) : this.fromRow(r);
+      });
+  }
+
+  /**
+   * Attaches a run to a ticket (the caller has checked that the ticket fits). Idempotent for the
+   * same ticket (`attached: false`); a run already on another ticket is a conflict: a run is the
+   * evidence of one ticket. `alsoRecord` runs in the same transaction (the ticket's history).
+   */
+  attachTicket(id: string, ticketId: number, alsoRecord?: (run: Diagnostic) => void): { run: Diagnostic; attached: boolean } {
+    const out = this.d.db.transaction(() => {
+      const current = this.get(id);
+      if (!current) throw new DiagnosticsError('not_found', `diagnostics run ${id} not found`);
+      if (current.ticketId === ticketId) return { run: current, attached: false };
+      if (current.ticketId !== null) throw new DiagnosticsError('conflict', `diagnostics run ${id} is already attached to ticket ${current.ticketId}`);
+      this.d.db.prepare(`UPDATE diagnostics SET ticket_id = ? WHERE id = ? AND ticket_id IS NULL`).run(ticketId, id);
+      const run = { ...current, ticketId };
+      alsoRecord?.(copy(run));
+      return { run, attached: true };
+    });
+    // Once committed: a run still waiting for its device must find the ticket when its result lands.
+    const a = this.active.get(id);
+    if (a && out.attached) a.run.ticketId = ticketId;
+    return out;
   }
 
   /** Runs still waiting for their device. */
@@ -473,6 +534,7 @@ export class DiagnosticsService {
       requestedBy: r.requested_by,
       createdMs: r.created_ms,
       finishedMs: r.finished_ms,
+      ticketId: r.ticket_id,
       deadlineMs: r.created_ms + this.timeoutFor(params),
     };
   }

@@ -267,6 +267,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX alerts_site_state ON alerts(site_id, state, rule);
   `,
+
+  // 8: a network tool run can belong to a ticket (the evidence of the ticket), and a device's
+  // timeline reads its tickets' history by device (without this index: a scan of all tickets).
+  `
+  ALTER TABLE diagnostics ADD COLUMN ticket_id INTEGER REFERENCES tickets(id);
+  CREATE INDEX diagnostics_ticket ON diagnostics(ticket_id) WHERE ticket_id IS NOT NULL;
+  CREATE INDEX tickets_device ON tickets(device_id, id) WHERE device_id IS NOT NULL;
+  `,
 ];
 
 export interface MigrationResult {

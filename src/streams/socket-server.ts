@@ -19,6 +19,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { AlertEvents } from '../../alerting/events.js';
+import type { OfflineReason } from '../../collector/device-state.js';
 import type { IngestEvents } from '../../collector/ingest-events.js';
 import type { Attribution } from '../../collector/tenant-tags.js';
 import type { StatusSnapshot } from '../../collector/messages.js';
@@ -361,20 +362,20 @@ export function attachStreams(opts: AttachStreamsOptions): Streams {
       const partnerId = t?.partnerId ?? null;
       const customerId = t?.customerId ?? null;
       const siteId = t?.siteId ?? null;
-      if (r.presenceChanged) hub.publish('device.presence', { ts: receivedMs, partnerId, customerId, deviceId, siteId, online: true });
+      if (r.presenceChanged) hub.publish('device.presence', { ts: receivedMs, partnerId, customerId, deviceId, siteId, online: true, reason: null });
       if (r.summary) hub.publish('device.status', { ts: receivedMs, partnerId, customerId, deviceId, siteId, model: a.model, summary: r.summary });
     } catch (err) {
       log.error({ err, deviceId }, 'stream: device.status failed');
     }
   };
-  const onPresence = (deviceId: string, a: Attribution, online: boolean, receivedMs: number): void => {
+  const onPresence = (deviceId: string, a: Attribution, online: boolean, receivedMs: number, reason?: OfflineReason): void => {
     try {
       const r = tracker.presence(deviceId, online);
       const t = tenantOf(a);
       const partnerId = t?.partnerId ?? null;
       const customerId = t?.customerId ?? null;
       const siteId = t?.siteId ?? null;
-      if (r.presenceChanged) hub.publish('device.presence', { ts: receivedMs, partnerId, customerId, deviceId, siteId, online });
+      if (r.presenceChanged) hub.publish('device.presence', { ts: receivedMs, partnerId, customerId, deviceId, siteId, online, reason: online ? null : (reason ?? 'last_will') });
       if (r.summary) hub.publish('device.status', { ts: receivedMs, partnerId, customerId, deviceId, siteId, model: a.model, summary: r.summary });
     } catch (err) {
       log.error({ err, deviceId }, 'stream: device.presence failed');

@@ -116,19 +116,19 @@ export class Influx1Store implements TelemetryStore {
     }
   }
 
-  /** A device's telemetry over a window, for its timeline: counts, means and extremes, firmware seen. */
-  async deviceSummary(deviceId: string, sinceMs: number): Promise<DeviceTelemetrySummary> {
+  /** A device's telemetry over a window, for its timeline: counts, means and extremes, firmware seen. `untilMs`: up to now when not given. */
+  async deviceSummary(deviceId: string, sinceMs: number, untilMs?: number): Promise<DeviceTelemetrySummary> {
     const dev = escape.stringLit(deviceId);
-    const since = `${Math.trunc(sinceMs)}ms`;
+    const window = `time >= ${Math.trunc(sinceMs)}ms${untilMs !== undefined ? ` AND time <= ${Math.trunc(untilMs)}ms` : ''}`;
     const [agg] = await this.influx.query<Record<string, number | null>>(
       `SELECT count("seq") AS snapshots, mean("temp_c") AS temp_mean, max("temp_c") AS temp_max, mean("cpu_pct") AS cpu_mean, max("loss_pct") AS loss_max, max("rtt_ms") AS rtt_max, min("mos") AS mos_min
-       FROM "device_status" WHERE "device" = ${dev} AND time >= ${since}`,
+       FROM "device_status" WHERE "device" = ${dev} AND ${window}`,
     );
     const firmware = await this.influx.query<{ time: { getTime(): number }; firmware: string }>(
-      `SELECT "firmware" FROM "device_status" WHERE "device" = ${dev} AND time >= ${since} ORDER BY time DESC LIMIT 1`,
+      `SELECT "firmware" FROM "device_status" WHERE "device" = ${dev} AND ${window} ORDER BY time DESC LIMIT 1`,
     );
     const events = await this.influx.query<{ time: { getTime(): number }; type: string; severity: string; code: string | null; component: string | null }>(
-      `SELECT "type", "severity", "code", "component" FROM "device_event" WHERE "device" = ${dev} AND time >= ${since} ORDER BY time DESC LIMIT 50`,
+      `SELECT "type", "severity", "code", "component" FROM "device_event" WHERE "device" = ${dev} AND ${window} ORDER BY time DESC LIMIT 50`,
     );
     const round = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v * 100) / 100);
     return {
@@ -169,6 +169,22 @@ export class Influx1Store implements TelemetryStore {
         peripheralsFailed: num(r.peripherals_failed),
       }))
       .reverse();
+  }
+
+  /**
+   * Every device's last status report and the interval before it (from its last two points), for
+   * the reachability restore after a start. One query for the whole fleet.
+   */
+  async lastReports(): Promise<Map<string, { atMs: number; intervalMs: number | undefined }>> {
+    const rows = await this.influx.query<{ time: { getTime(): number }; device: string }>(`SELECT "seq" FROM "device_status" GROUP BY "device" ORDER BY time DESC LIMIT 2`);
+    const out = new Map<string, { atMs: number; intervalMs: number | undefined }>();
+    for (const r of rows) {
+      const at = r.time.getTime();
+      const seen = out.get(r.device);
+      if (!seen) out.set(r.device, { atMs: at, intervalMs: undefined });
+      else if (seen.intervalMs === undefined && seen.atMs > at) seen.intervalMs = seen.atMs - at;
+    }
+    return out;
   }
 
   async ping(timeoutMs: number): Promise<boolean> {

@@ -23,7 +23,7 @@ describe('ticket follow-up: escalation, advance replacement, onsite', () => {
       { id: 'OLD0001', coverage: { until: '2020-01-31' } },
       { id: 'BASIC001', coverage: { plan: 'basic' } },
     ]);
-    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s' }, { name: 'peripheral_failed', clearFor: '0s' }] }));
+    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s', confirmFor: '0s' }, { name: 'peripheral_failed', clearFor: '0s', confirmFor: '0s' }] }));
     // P2 (critical faults) on a fast clock: acknowledge within 1 s, Poly support after 3 s, specialist 3 s later.
     writeFileSync(
       join(world.dir, 'escalation.json'),

@@ -1,4 +1,6 @@
 // Inhibition over real MQTT: a site whose network is down gets one ticket, not one per device.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +19,9 @@ describe('inhibition: a site network outage', () => {
 
   beforeAll(async () => {
     world = makeWorld(IDS.map((id) => ({ id })));
+    // No hold-down: a device back online resolves at once (the hold-down has its own test, offline.test.ts).
+    world.config.alertRules = join(world.dir, 'rules.json');
+    writeFileSync(world.config.alertRules, JSON.stringify({ rules: [{ name: 'device_offline', clearFor: '0s' }] }));
     service = await startInProcess(world);
     service.alerting.events.on('alert.firing', (e) => events.push(`firing ${e.alert.fingerprint}`));
     service.alerting.events.on('ticket.created', (e) => events.push(`ticket ${e.ticket.dedupKey}`));

@@ -34,6 +34,7 @@ describe('partner API: who may see and do what', () => {
   let service: Service;
   let pub: MqttClient;
   let ticketA: number;
+  let ticketB: number;
 
   const call = async (token: string | undefined, method: string, path: string, body?: unknown, raw?: string) => {
     const res = await fetch(`${service.httpUrl}${path}`, {
@@ -54,7 +55,7 @@ describe('partner API: who may see and do what', () => {
   beforeAll(async () => {
     world = makeWorld([]);
     twoPartnerSeed(world.env.FLEET_SEED!);
-    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s' }] }));
+    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s', confirmFor: '0s' }] }));
     world.config = loadConfig({ ...world.env, ALERT_RULES: join(world.dir, 'rules.json'), API_RATE_PER_SECOND: '1000', API_RATE_BURST: '1000' });
     service = await startInProcess(world);
     pub = await publisher();
@@ -62,7 +63,7 @@ describe('partner API: who may see and do what', () => {
       await pub.publishAsync(`poly/v1/devices/${id}/status`, JSON.stringify({ v: 1, ts: Date.now(), seq: 1, model: 'Studio X50', firmware: '4.1.0.123', fanRpm: 0 }), { qos: 1 });
     }
     ticketA = (await waitFor(async () => service.alerting.tickets.openFor('fan_stopped/DEVA1'), (t) => t !== undefined, 5000, 20))!.id;
-    await waitFor(async () => service.alerting.tickets.openFor('fan_stopped/DEVB1'), (t) => t !== undefined, 5000, 20);
+    ticketB = (await waitFor(async () => service.alerting.tickets.openFor('fan_stopped/DEVB1'), (t) => t !== undefined, 5000, 20))!.id;
   });
 
   afterAll(async () => {
@@ -72,7 +73,7 @@ describe('partner API: who may see and do what', () => {
   });
 
   it('refuses calls without a token or with an unknown one, on every endpoint', async () => {
-    const paths = ['/api/v1/devices', '/api/v1/devices/DEVA1', '/api/v1/tickets', `/api/v1/tickets/${ticketA}`, '/api/v1/alerts', '/api/v1/audit', '/api/v1/dead-letters', '/api/v1/silences', '/api/v1/customers'];
+    const paths = ['/api/v1/devices', '/api/v1/devices/DEVA1', '/api/v1/devices/DEVA1/timeline', '/api/v1/tickets', `/api/v1/tickets/${ticketA}`, '/api/v1/alerts', '/api/v1/audit', '/api/v1/dead-letters', '/api/v1/silences', '/api/v1/customers'];
     for (const p of paths) {
       for (const token of [undefined, 'not-a-real-token-000000']) {
         const r = await call(token, 'GET', p);
@@ -81,7 +82,8 @@ describe('partner API: who may see and do what', () => {
     }
   });
 
-  // [method, path, body, status for partner A admin, partner A user, partner B admin, noc]
+  // [method, path, body, status for partner A admin, partner A user, partner B admin, noc]; a body
+  // given as a function is made when its row runs (it needs what the rows before it created).
   const single = (): Array<[string, string, unknown, number, number, number, number]> => [
     ['GET', '/api/v1/devices/DEVA1', undefined, 200, 200, 404, 200],
     ['GET', '/api/v1/devices/DEVA1/coverage', undefined, 200, 200, 404, 200],
@@ -95,12 +97,20 @@ describe('partner API: who may see and do what', () => {
     ['GET', '/api/v1/software/catalog', undefined, 200, 200, 200, 200],
     ['GET', '/api/v1/documents?model=Studio%20X50', undefined, 200, 200, 200, 200],
     ['GET', '/api/v1/devices/DEVA1/timeline', undefined, 200, 200, 404, 200],
+    ['GET', '/api/v1/devices/DEVA1/timeline?limit=1&hours=2', undefined, 200, 200, 404, 200],
+    ['GET', '/api/v1/devices/DEVB1/timeline?limit=1', undefined, 404, 404, 200, 200],
     ['POST', `/api/v1/tickets/${ticketA}/assign`, { owner: 'alice' }, 200, 200, 404, 200],
     ['GET', `/api/v1/tickets/${ticketA}/onsite`, undefined, 404, 404, 404, 404], // no onsite option on this device
     ['GET', '/api/v1/devices/DEVA1/diagnostics', undefined, 200, 200, 404, 200],
     // the body is checked before the device: B learns nothing about DEVA1 from a 400 on its own bad body
     ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'nmap', target: 'x' }, 400, 400, 400, 400],
     ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'ping', target: 'example.com', count: 1 }, 202, 409, 404, 409], // one run at a time per device
+    // a run for a ticket: the ticket is checked (visible, same device) before the device's one run at a time
+    ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'ping', target: 'example.com', ticketId: ticketA }, 409, 409, 404, 409],
+    ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'ping', target: 'example.com', ticketId: ticketB }, 404, 404, 404, 400],
+    ['POST', `/api/v1/tickets/${ticketA}/diagnostics`, () => ({ runId: service.diagnostics.list({ deviceId: 'DEVA1' })[0]!.id }), 200, 200, 404, 200], // idempotent
+    ['POST', `/api/v1/tickets/${ticketB}/diagnostics`, () => ({ runId: service.diagnostics.list({ deviceId: 'DEVA1' })[0]!.id }), 404, 404, 404, 400],
+    ['POST', `/api/v1/tickets/${ticketA}/diagnostics`, { runId: 'no-such-run' }, 404, 404, 404, 404],
     ['GET', '/api/v1/diagnostics/no-such-run', undefined, 404, 404, 404, 404],
     ['GET', '/api/v1/webhooks', undefined, 200, 403, 200, 403],
     ['POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['ticket.created'] }, 201, 403, 201, 403],
@@ -111,11 +121,17 @@ describe('partner API: who may see and do what', () => {
   it('answers each role on partner A resources as it may: B gets 404 (never A data), roles get 403', async () => {
     for (const [method, path, body, aAdmin, aUser, bAdmin, noc] of single()) {
       const got = [];
-      for (const token of [TOKENS.aAdmin, TOKENS.aUser, TOKENS.bAdmin, TOKENS.noc]) got.push((await call(token, method, path, body)).status);
+      for (const token of [TOKENS.aAdmin, TOKENS.aUser, TOKENS.bAdmin, TOKENS.noc]) got.push((await call(token, method, path, typeof body === 'function' ? (body as () => unknown)() : body)).status);
       expect([method, path, ...got]).toEqual([method, path, aAdmin, aUser, bAdmin, noc]);
     }
     const leak = await call(TOKENS.bAdmin, 'GET', `/api/v1/tickets/${ticketA}`);
     expect(JSON.stringify(leak.json)).not.toContain('DEVA1');
+    // The run attached above is the ticket's evidence, as its owner and the NOC see it.
+    for (const token of [TOKENS.aUser, TOKENS.noc]) {
+      const t = await call(token, 'GET', `/api/v1/tickets/${ticketA}`);
+      expect(t.json.diagnostics).toEqual([expect.objectContaining({ deviceId: 'DEVA1', tool: 'ping', target: 'example.com' })]);
+    }
+    expect((await call(TOKENS.bAdmin, 'GET', `/api/v1/tickets/${ticketB}`)).json.diagnostics).toEqual([]);
   });
 
   it('scopes every list to the caller: partners see their own only, noc sees all', async () => {
@@ -151,19 +167,24 @@ describe('partner API: who may see and do what', () => {
     expect(illegal.status).toBe(409);
   });
 
-  it('gives one timeline per device: telemetry from InfluxDB, alerts, tickets, replacement, firmware', async () => {
+  it('gives one timeline per device: telemetry from InfluxDB, alerts, tickets, replacement, commands, firmware', async () => {
+    type Entry = { ts: number; kind: string; id: string };
     const t = await waitFor(
-      async () => (await call(TOKENS.aUser, 'GET', '/api/v1/devices/DEVA1/timeline?hours=2')).json as { telemetry: { snapshots: number } | null; alerts: unknown[]; tickets: unknown[]; replacements: unknown[]; firmware: Record<string, unknown> },
-      (x) => (x.telemetry?.snapshots ?? 0) >= 1,
+      async () => (await call(TOKENS.aUser, 'GET', '/api/v1/devices/DEVA1/timeline?hours=2')).json as unknown as { entries: Array<Entry & { snapshots?: number; lastFirmware?: string }>; nextCursor: string | null; firmware: Record<string, unknown> },
+      (x) => (x.entries.find((e) => e.kind === 'telemetry_summary')?.snapshots ?? 0) >= 1,
       10_000,
       200,
     );
-    expect(t.telemetry).toMatchObject({ snapshots: 1, lastFirmware: '4.1.0.123' });
+    expect(t.entries.find((e) => e.kind === 'telemetry_summary')).toMatchObject({ snapshots: 1, lastFirmware: '4.1.0.123' });
     expect(t.firmware).toEqual({ current: '4.1.0.123', minimum: '4.0.0', belowMinimum: false });
-    expect(t.alerts.length).toBeGreaterThanOrEqual(1);
-    expect(t.tickets.length).toBeGreaterThanOrEqual(1);
-    expect(t.replacements).toHaveLength(1); // the fan fault on a covered device
-    expect(Array.isArray((t as unknown as { commands: unknown[] }).commands)).toBe(true);
+    expect(t.entries.map((e) => e.ts)).toEqual([...t.entries.map((e) => e.ts)].sort((a, b) => b - a));
+    const kinds = new Set(t.entries.map((e) => e.kind));
+    for (const k of ['telemetry_summary', 'alert_firing', 'ticket_opened', 'ticket_updated']) expect([k, kinds.has(k)]).toEqual([k, true]);
+    // the fan fault on a covered device, when alerting asked for a replacement; the run of the matrix above
+    expect(kinds.has('replacement')).toBe(service.alerting.replacements.forDevice('DEVA1').length > 0);
+    expect(kinds.has('command_sent')).toBe(service.diagnostics.list({ deviceId: 'DEVA1' }).length > 0);
+    // the other partner's device is not in it
+    expect(JSON.stringify(t)).not.toContain('DEVB1');
   });
 
   it('answers malformed and oversized input with a 4xx and a reason, never a 500', async () => {
@@ -177,6 +198,10 @@ describe('partner API: who may see and do what', () => {
       ['GET', '/api/v1/devices?limit=-1', undefined, undefined, 400],
       ['POST', '/api/v1/silences', { deviceId: 'DEVA1', endsAt: 'tomorrow', comment: 'x' }, undefined, 400],
       ['POST', '/api/v1/silences', { deviceId: 'DEVA1', endsAt: new Date(Date.now() - 1000).toISOString(), comment: 'x' }, undefined, 400],
+      ['GET', '/api/v1/devices/DEVA1/timeline?cursor=nonsense', undefined, undefined, 400],
+      ['GET', '/api/v1/devices/DEVA1/timeline?limit=0', undefined, undefined, 400],
+      ['POST', '/api/v1/devices/DEVA1/diagnostics', { tool: 'ping', target: 'example.com', ticketId: -1 }, undefined, 400],
+      ['POST', `/api/v1/tickets/1/diagnostics`, {}, undefined, 400],
       ['GET', '/api/v1/nothing-here', undefined, undefined, 404],
       ['GET', '/api/v1/tickets/999999', undefined, undefined, 404],
     ];
@@ -194,6 +219,10 @@ describe('partner API: who may see and do what', () => {
     expect(doc.openapi).toBe('3.1.0');
     for (const p of ['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/tickets/{id}/acknowledge', '/api/v1/silences', '/api/v1/audit', '/api/v1/dead-letters']) expect(Object.keys(doc.paths)).toContain(p);
     expect(JSON.stringify(doc.paths['/api/v1/tickets/{id}/escalate'])).toContain('poly_specialist');
+    const timeline = JSON.stringify(doc.paths['/api/v1/devices/{id}/timeline']);
+    for (const k of ['nextCursor', 'cursor', 'telemetry_summary', 'alert_firing', 'ticket_updated', 'command_result', 'firmware_changed', 'replacement']) expect([k, timeline.includes(k)]).toEqual([k, true]);
+    expect(JSON.stringify(doc.paths['/api/v1/tickets/{id}/diagnostics'])).toContain('runId');
+    expect(JSON.stringify(doc.paths['/api/v1/devices/{id}/diagnostics'])).toContain('ticketId');
   });
 });
 

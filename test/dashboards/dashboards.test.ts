@@ -129,6 +129,7 @@ describe('generated dashboards: every query returns data', () => {
   let world: TestWorld;
   let service: Service;
   let fromMs: number;
+  let stayOnline: { stop(): Promise<void> } | undefined;
   let toMs: number;
 
   beforeAll(async () => {
@@ -157,6 +158,10 @@ describe('generated dashboards: every query returns data', () => {
     await waitFor(() => count(`SELECT count("summary") AS n FROM "alert" WHERE "firing" = false`), (n) => n >= 1, 10_000);
     await waitFor(() => count(`SELECT sum("count") AS n FROM "ticket" WHERE "change" = 'resolved'`), (n) => n >= 1, 10_000);
     await waitFor(() => count('SELECT count("online") AS n FROM "device_presence" WHERE "online" = false'), (n) => n >= SIM_B.length, 10_000);
+    // One device still online while the panels are read ("Online now"): quiet devices go offline
+    // after their missed reports, as they should.
+    stayOnline = await keepReporting(HOT);
+    await waitFor(() => count(`SELECT count("online") AS n FROM "device_presence" WHERE "online" = true AND "device" = '${HOT}' AND time > now() - 1m`), (n) => n >= 1, 10_000);
     toMs = Date.now() + 60_000;
 
     // The continuous query fills rollup.device_status_5m every 5 minutes, too late for a test: run
@@ -167,6 +172,7 @@ describe('generated dashboards: every query returns data', () => {
   }, 180_000);
 
   afterAll(async () => {
+    await stayOnline?.stop();
     await service?.stop();
     // Presence is retained: clear it, or later services on this broker see these devices.
     const c = await mqtt.connectAsync(testMqttUrl(), { clientId: `dash-clear-${process.pid}`, clean: true });
@@ -252,6 +258,21 @@ async function rowsOf(world: TestWorld, q: string): Promise<{ rows: number; erro
  * overheating fires and opens a ticket, which is acknowledged, and resolves with the next normal one.
  * It stays online (retained presence), so "online now" has a device.
  */
+/** A device that says it is online and reports every 500 ms until stopped. */
+async function keepReporting(id: string): Promise<{ stop(): Promise<void> }> {
+  const pub = await publisher();
+  await pub.publishAsync(`poly/v1/devices/${id}/presence`, JSON.stringify({ state: 'online', ts: Date.now() }), { qos: 1 });
+  let seq = 1000;
+  const status = () => JSON.stringify({ v: 1, ts: Date.now(), seq: seq++, model: 'Studio X50', firmware: '4.1.0.123', uptimeS: 7200 + seq, tempC: 45, network: { link: 'up' } });
+  const timer = setInterval(() => void pub.publishAsync(`poly/v1/devices/${id}/status`, status(), { qos: 1 }).catch(() => undefined), 500);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pub.endAsync();
+    },
+  };
+}
+
 async function playHotDevice(service: Service): Promise<void> {
   const pub = await publisher();
   const topic = (leaf: string) => `poly/v1/devices/${HOT}/${leaf}`;

@@ -36,19 +36,20 @@ describe('the fleet API behind the NOC page', () => {
         { name: 'b', role: 'partner_user', partnerId: 'p-b', token: B },
       ],
     });
-    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s' }] }));
+    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'fan_stopped', for: '0s', confirmFor: '0s' }] }));
     world.config = loadConfig({ ...world.env, ALERT_RULES: join(world.dir, 'rules.json'), API_RATE_PER_SECOND: '1000', API_RATE_BURST: '1000' });
     service = await startInProcess(world);
     pub = await publisher();
     const now = Date.now();
     // FLA1: three status points; FLA2: a stopped fan (an alert, a ticket, a replacement); FLA3:
-    // offline; FLA4: never heard of. FLB1 (partner B): one status.
+    // offline; FLA4: never reported (offline, once the last reports are read back). FLB1 (partner B): one status.
     for (let i = 0; i < 3; i++) await pub.publishAsync('poly/v1/devices/FLA1/status', statusPayload(i + 1, now - (3 - i) * 1000, { tempC: 40 + i }), { qos: 1 });
     await pub.publishAsync('poly/v1/devices/FLA2/status', statusPayload(1, now, { fanRpm: 0 }), { qos: 1 });
     await pub.publishAsync('poly/v1/devices/FLA3/presence', JSON.stringify({ state: 'offline', ts: now }), { qos: 1 });
     await pub.publishAsync('poly/v1/devices/FLB1/status', statusPayload(1, now), { qos: 1 });
     await waitFor(async () => service.alerting.tickets.openFor('fan_stopped/FLA2'), (t) => t !== undefined, 5000, 20);
     await waitFor(async () => service.liveState.get('FLA3')?.presence, (p) => p === 'offline', 5000, 20);
+    await waitFor(async () => service.liveState.restored, (r) => r, 5000, 20);
   });
 
   afterAll(async () => {
@@ -66,10 +67,10 @@ describe('the fleet API behind the NOC page', () => {
   it('counts fleet health per partner, customer and site, scoped to the caller', async () => {
     const a = await get(A, '/fleet/health');
     expect(a.status).toBe(200);
-    // FLA2's fan and FLA3's being offline are the two alerting devices.
-    expect(a.json.totals).toEqual({ devices: 4, online: 2, offline: 1, unknown: 1, alerting: 2, critical: 1, degraded: 0 });
+    // FLA2's fan and FLA3's being offline are the two alerting devices; FLA4 never reported: offline, no alert.
+    expect(a.json.totals).toEqual({ devices: 4, online: 2, offline: 2, unknown: 0, alerting: 2, critical: 1, degraded: 0 });
     expect(a.json.partners.map((p: { id: string }) => p.id)).toEqual(['p-a']);
-    expect(a.json.partners[0].customers[0]).toMatchObject({ id: 'c-a', name: 'A customer', sites: [{ id: 's-a', name: 'A site', counts: { devices: 4, offline: 1 } }] });
+    expect(a.json.partners[0].customers[0]).toMatchObject({ id: 'c-a', name: 'A customer', sites: [{ id: 's-a', name: 'A site', counts: { devices: 4, offline: 2 } }] });
     expect(JSON.stringify(a.json)).not.toMatch(/p-b|c-b|s-b|FLB/);
     const noc = await get(NOC, '/fleet/health');
     expect(noc.json.totals.devices).toBe(5);
@@ -85,10 +86,11 @@ describe('the fleet API behind the NOC page', () => {
     expect(all.json.items[1]).toMatchObject({ online: 'online', health: 'ok', alerts: 1, customerId: 'c-a', siteId: 's-a' });
     expect((await get(A, '/fleet/devices?offset=2&limit=2')).json.items.map((d: { id: string }) => d.id)).toEqual(['FLA3', 'FLA4']);
     const ids = async (q: string) => (await get(A, `/fleet/devices?${q}`)).json.items.map((d: { id: string }) => d.id);
-    expect(await ids('state=offline')).toEqual(['FLA3']);
-    expect(await ids('state=unknown')).toEqual(['FLA4']);
+    expect(await ids('state=offline')).toEqual(['FLA3', 'FLA4']);
+    expect(await ids('state=unknown')).toEqual([]);
+    expect((await get(A, '/fleet/devices?q=FLA4')).json.items[0]).toMatchObject({ online: 'offline', offlineReason: 'never_reported', health: 'unknown' });
     expect(await ids('state=alerting')).toEqual(['FLA2', 'FLA3']);
-    expect(await ids('state=problem')).toEqual(['FLA2', 'FLA3']);
+    expect(await ids('state=problem')).toEqual(['FLA2', 'FLA3', 'FLA4']);
     expect(await ids('q=la1')).toEqual(['FLA1']);
     expect(await ids('customerId=c-b')).toEqual([]); // another partner's customer: nothing, not an error
     expect((await get(NOC, '/fleet/devices')).json.total).toBe(5);
@@ -169,7 +171,8 @@ describe('IngestRate', () => {
       [null, 3],
       ['p-a', 2],
     ]);
-    expect(rate.history('p-a')).toEqual([{ ts: 11_000, perSecond: 2, status: 1, event: 0, presence: 1, reply: 0 }]);
+    // Averaged over the whole (3 s) history: the seconds before it began count as 0.
+    expect(rate.history('p-a')).toEqual([{ ts: 11_000, perSecond: 2, avgPerSecond: 0.667, avgWindowS: 3, status: 1, event: 0, presence: 1, reply: 0 }]);
     for (let i = 0; i < 4; i++) (now += 1000), rate.tick();
     expect(rate.history(null)).toHaveLength(3); // bounded
     expect(rate.history('p-a')).toEqual([]); // idle for longer than idleAfterSeconds: dropped

@@ -81,7 +81,7 @@ describe('NOC page in headless Chromium', () => {
   beforeAll(async () => {
     world = makeWorld([]);
     writeSeed(world.env.FLEET_SEED!);
-    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'overheating', for: '0s' }] }));
+    writeFileSync(join(world.dir, 'rules.json'), JSON.stringify({ rules: [{ name: 'overheating', for: '0s', confirmFor: '0s' }] }));
     world.config = loadConfig({ ...world.env, ALERT_RULES: join(world.dir, 'rules.json') });
     const [svc, b] = await Promise.all([startInProcess(world), launchBrowser()]);
     service = svc;

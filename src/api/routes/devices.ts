@@ -2,16 +2,39 @@
 // and open alerts, customers, sites, coverage lookup.
 import { z } from 'zod';
 import { compareVersions, MIN_FIRMWARE } from '../../../alerting/rules/firmware-catalog.js';
+import { reachabilityOf } from '../../../collector/device-state.js';
 import type { DeviceRecord } from '../../storage/registry.js';
 import type { ApiDeps } from '../deps.js';
-import { forbidden, notFound } from '../errors.js';
+import { decodeCursor, deviceTimeline, TimelineEntry } from '../device-timeline.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
 import { canSee, partnerScope, type Principal } from '../principal.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { Coverage, Device, Id, IdParams, Page } from '../schemas.js';
 
+const MAX_TIMELINE_WINDOW_MS = 30 * 24 * 3_600_000;
+
+/** A point in time in a query: epoch ms, or an ISO 8601 date-time with its offset. */
+const Instant = z.union([z.string().regex(/^\d{1,15}$/).transform(Number), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
+
+const TimelineParams = z.object({
+  /** The window when `from` is not given: this many hours before `to`. */
+  hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  from: Instant.optional(),
+  /** Default: now. */
+  to: Instant.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** `nextCursor` of the page before. */
+  cursor: z
+    .string()
+    .max(512)
+    .transform((text, ctx) => decodeCursor(text) ?? (ctx.addIssue({ code: 'custom', message: 'not a cursor this endpoint gave out' }), z.NEVER))
+    .optional(),
+});
+
 export function deviceRoutes(d: ApiDeps): AnyRoute[] {
   const view = (r: DeviceRecord, withAlerts: boolean) => {
     const live = d.liveState.get(r.deviceId);
+    const reach = reachabilityOf(live, d.liveState.restored);
     return {
       id: r.deviceId,
       model: r.model,
@@ -20,7 +43,7 @@ export function deviceRoutes(d: ApiDeps): AnyRoute[] {
       siteId: r.siteId,
       coverage: r.coverage,
       registeredAt: r.registeredAt,
-      status: { online: live?.presence ?? 'unknown', lastStatusAtMs: live?.lastStatusAtMs || null, snapshot: (live?.lastStatus as unknown as Record<string, unknown>) ?? null },
+      status: { online: reach.online, offlineReason: reach.offlineReason, lastStatusAtMs: live?.lastStatusAtMs || null, snapshot: (live?.lastStatus as unknown as Record<string, unknown>) ?? null },
       openAlerts: withAlerts ? d.alerting.alerts.list({ deviceId: r.deviceId, state: 'firing', limit: 100 }) : [],
     };
   };
@@ -89,37 +112,47 @@ export function deviceRoutes(d: ApiDeps): AnyRoute[] {
       method: 'get',
       path: '/devices/:id/timeline',
       tag: 'devices',
-      summary: 'One timeline of a device: telemetry summary and events from InfluxDB, alerts, tickets, replacements, firmware against the catalog',
+      summary:
+        'One history of a device, newest first and paged: telemetry summary, device events and firmware changes from InfluxDB, alerts firing and resolved, ticket history, commands sent and their results, replacement shipment states',
       params: IdParams,
-      query: z.object({ hours: z.coerce.number().int().min(1).max(24 * 30).default(24) }),
+      query: TimelineParams,
       response: z.object({
         deviceId: z.string(),
-        sinceMs: z.number(),
-        telemetry: z.record(z.string(), z.unknown()).nullable(),
+        /** The window the entries are from, [fromMs, toMs]. */
+        fromMs: z.number(),
+        toMs: z.number(),
+        /** The device's firmware now against the catalog minimum of its model. */
         firmware: z.object({ current: z.string().nullable(), minimum: z.string().nullable(), belowMinimum: z.boolean() }),
-        alerts: z.array(z.record(z.string(), z.unknown())),
-        tickets: z.array(z.record(z.string(), z.unknown())),
-        replacements: z.array(z.record(z.string(), z.unknown())),
-        commands: z.array(z.record(z.string(), z.unknown())),
+        /** false: InfluxDB could not be read; its entries are missing (alerts come from the relational store). */
+        telemetryAvailable: z.boolean(),
+        entries: z.array(TimelineEntry),
+        /** Pass as `cursor` for the next (older) page; null: this was the last. */
+        nextCursor: z.string().nullable(),
       }),
       handler: async ({ principal, params, query }) => {
         const r = visibleDevice(principal, params.id);
-        const sinceMs = d.clock() - query.hours * 3_600_000;
-        // InfluxDB down must not take the rest of the timeline with it.
-        const telemetry = await d.telemetry.deviceSummary(r.deviceId, sinceMs).catch(() => null);
-        const current = d.liveState.get(r.deviceId)?.lastStatus?.firmware ?? telemetry?.lastFirmware ?? null;
+        const toMs = query.to ?? d.clock();
+        const fromMs = query.from ?? toMs - query.hours * 3_600_000;
+        if (fromMs > toMs) throw badRequest('query.from: must not be after `to`');
+        if (toMs - fromMs > MAX_TIMELINE_WINDOW_MS) throw badRequest('query.from: the window is at most 30 days');
         const minimum = MIN_FIRMWARE[r.model] ?? null;
+        const page = await deviceTimeline(
+          { telemetry: d.telemetry, history: d.deviceHistory, alerts: d.alerting.alerts, tickets: d.alerting.tickets, replacements: d.alerting.replacements, diagnostics: d.diagnostics },
+          { deviceId: r.deviceId, minimumFirmware: minimum, fromMs, toMs, limit: query.limit, cursor: query.cursor },
+        );
+        // Live state first; after a restart, what InfluxDB saw last (the summary is on the first page only).
+        const summary = page.entries.find((e) => e.kind === 'telemetry_summary');
+        const current =
+          d.liveState.get(r.deviceId)?.lastStatus?.firmware ??
+          (summary ? summary.lastFirmware : ((await d.telemetry.deviceSummary(r.deviceId, fromMs, toMs).catch(() => null))?.lastFirmware ?? null));
         return {
           deviceId: r.deviceId,
-          sinceMs,
-          telemetry: telemetry as unknown as Record<string, unknown> | null,
+          fromMs,
+          toMs,
           firmware: { current, minimum, belowMinimum: current !== null && minimum !== null && compareVersions(current, minimum) < 0 },
-          alerts: d.alerting.alerts.list({ deviceId: r.deviceId, limit: 100 }).filter((x) => x.updatedMs >= sinceMs || x.state === 'firing') as unknown as Array<Record<string, unknown>>,
-          tickets: d.alerting.tickets.list({ deviceId: r.deviceId, limit: 100 }) as unknown as Array<Record<string, unknown>>,
-          replacements: d.alerting.replacements.forDevice(r.deviceId).map((x) => ({ id: x.id, ticketId: x.ticketId, fault: x.fault, status: x.status, shipBy: x.shipBy, deliverBy: x.deliverBy })),
-          commands: (d.diagnostics?.list({ deviceId: r.deviceId, limit: 50 }) ?? [])
-            .filter((x) => x.createdMs >= sinceMs)
-            .map((x) => ({ id: x.id, type: 'diagnostics', tool: x.tool, target: x.target, status: x.status, requestedBy: x.requestedBy, createdMs: x.createdMs, finishedMs: x.finishedMs })),
+          telemetryAvailable: page.telemetryAvailable,
+          entries: page.entries,
+          nextCursor: page.nextCursor,
         };
       },
     }),

@@ -4,7 +4,7 @@
 // the ingest rate of the last minutes, and who the caller is. Every answer is scoped to the
 // caller's partner like the rest of the API.
 import { z } from 'zod';
-import type { DeviceLiveState } from '../../../collector/device-state.js';
+import { reachabilityOf, type DeviceLiveState } from '../../../collector/device-state.js';
 import type { StatusSnapshot } from '../../../collector/messages.js';
 import type { IngestRate } from '../../streams/ingest-rate.js';
 import { summarize, type Health } from '../../streams/device-summary.js';
@@ -14,7 +14,7 @@ import type { ApiDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { canSee, partnerScope, type Principal } from '../principal.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { Id, IdParams } from '../schemas.js';
+import { Id, IdParams, OfflineReason } from '../schemas.js';
 
 export interface FleetDeps extends ApiDeps {
   telemetry: Pick<Influx1Store, 'deviceSummary' | 'recentStatus'>;
@@ -43,6 +43,7 @@ const FleetDevice = z.object({
   customerId: z.string(),
   siteId: z.string(),
   online: z.enum(['online', 'offline', 'unknown']),
+  offlineReason: OfflineReason.nullable(),
   health: z.enum(['ok', 'degraded', 'critical', 'unknown']),
   reasons: z.array(z.string()),
   /** Firing alerts of the device. */
@@ -51,7 +52,7 @@ const FleetDevice = z.object({
 });
 type FleetDeviceT = z.infer<typeof FleetDevice>;
 
-const RateSample = z.object({ ts: z.number(), perSecond: z.number(), status: z.number(), event: z.number(), presence: z.number(), reply: z.number() });
+const RateSample = z.object({ ts: z.number(), perSecond: z.number(), avgPerSecond: z.number(), avgWindowS: z.number().int(), status: z.number(), event: z.number(), presence: z.number(), reply: z.number() });
 
 const zero = (): CountsT => ({ devices: 0, online: 0, offline: 0, unknown: 0, alerting: 0, critical: 0, degraded: 0 });
 
@@ -77,10 +78,11 @@ export function fleetRoutes(d: FleetDeps): AnyRoute[] {
   };
   const stateOf = (t: DeviceTenant, firing: Map<string, number>): FleetDeviceT => {
     const live: DeviceLiveState | undefined = d.liveState.get(t.deviceId);
-    const online = live?.presence ?? 'unknown';
+    const { online, offlineReason } = reachabilityOf(live, d.liveState.restored);
     let health: Health | 'unknown' = 'unknown';
     let reasons: string[] = [];
-    if (online === 'offline') (health = 'critical'), (reasons = ['offline']);
+    // A device that never reported is not known to be broken: it may not be installed yet.
+    if (online === 'offline') (health = offlineReason === 'never_reported' ? 'unknown' : 'critical'), (reasons = [offlineReason === 'never_reported' ? 'never reported' : 'offline']);
     else if (live?.lastStatus) ({ health, reasons } = healthOf(live.lastStatus));
     return {
       id: t.deviceId,
@@ -89,6 +91,7 @@ export function fleetRoutes(d: FleetDeps): AnyRoute[] {
       customerId: t.customerId,
       siteId: t.siteId,
       online,
+      offlineReason,
       health,
       reasons,
       alerts: firing.get(t.deviceId) ?? 0,

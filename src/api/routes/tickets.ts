@@ -3,11 +3,12 @@
 import { z } from 'zod';
 import { parseEscalationState } from '../../../alerting/escalation/escalation.js';
 import type { Ticket as TicketRecord } from '../../../alerting/tickets/ticket-store.js';
+import { ticketDiagnostic } from '../../diagnostics/ticket-diagnostics.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
 import { canSee, partnerScope, type Principal } from '../principal.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { Id, NumericIdParams, Ticket, TicketEvent } from '../schemas.js';
+import { Id, NumericIdParams, Ticket, TicketDiagnostic, TicketEvent } from '../schemas.js';
 
 const Replacement = z.object({
   id: z.number(),
@@ -86,10 +87,15 @@ export function ticketRoutes(d: ApiDeps): AnyRoute[] {
       method: 'get',
       path: '/tickets/:id',
       tag: 'tickets',
-      summary: 'A ticket with its history, replacement shipment and onsite visit',
+      summary: 'A ticket with its history, replacement shipment, and the network tool runs attached to it',
       params: NumericIdParams,
-      response: QueueTicket.extend({ history: z.array(TicketEvent), replacement: Replacement.nullable() }),
-      handler: ({ principal, params }) => ({ ...withDeadlines(visible(principal, params.id)), history: a.tickets.history(params.id), replacement: replacementView(params.id) }),
+      response: QueueTicket.extend({ history: z.array(TicketEvent), replacement: Replacement.nullable(), diagnostics: z.array(TicketDiagnostic) }),
+      handler: ({ principal, params }) => ({
+        ...withDeadlines(visible(principal, params.id)),
+        history: a.tickets.history(params.id),
+        replacement: replacementView(params.id),
+        diagnostics: (d.diagnostics?.list({ ticketId: params.id, partnerId: partnerScope(principal), limit: 500 }) ?? []).map(ticketDiagnostic),
+      }),
     }),
     defineRoute({
       method: 'post',

@@ -2,7 +2,7 @@
 // redrawn in one pass. Used for the ingest rate and a device's telemetry.
 
 export class LineChart {
-  /** opts: { color, label, unit, windowMs, min, decimals } */
+  /** opts: { color, label, unit, windowMs, min, decimals (a number, or 'auto': 1 below a range of 10, else 0) } */
   constructor(canvas, opts = {}) {
     this.canvas = canvas;
     this.opts = { color: '#4fc3f7', unit: '', windowMs: 120_000, min: 0, decimals: 0, ...opts };
@@ -37,6 +37,7 @@ export class LineChart {
     const values = pts.map(([, v]) => v);
     const maxV = Math.max(this.opts.max ?? 0, ...values, 1);
     const minV = Math.min(this.opts.min ?? 0, ...values);
+    const places = decimals === 'auto' ? (maxV - minV < 10 ? 1 : 0) : decimals;
     const pad = { l: 44, r: 8, t: 8, b: 18 };
     const x = (t) => pad.l + ((t - from) / windowMs) * (w - pad.l - pad.r);
     const y = (v) => pad.t + (1 - (v - minV) / (maxV - minV || 1)) * (hgt - pad.t - pad.b);
@@ -51,7 +52,7 @@ export class LineChart {
       g.moveTo(pad.l, y(v));
       g.lineTo(w - pad.r, y(v));
       g.stroke();
-      g.fillText(`${v.toFixed(decimals)}${unit}`, 2, y(v) + 4);
+      g.fillText(`${v.toFixed(places)}${unit}`, 2, y(v) + 4);
     }
     g.fillText(`-${Math.round(windowMs / 60_000) || 1}${windowMs >= 60_000 ? 'm' : 's'}`, pad.l, hgt - 4);
     g.fillText('now', w - pad.r - 22, hgt - 4);

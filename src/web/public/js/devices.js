@@ -87,7 +87,7 @@ export function subscribeDevices() {
     if (filter.state !== 'all') refetchFiltered();
     markDirty('devices');
   };
-  stream.on('device.presence', (e) => patch(e, e.online ? { online: 'online' } : { online: 'offline', health: 'critical', reasons: ['offline'] }));
+  stream.on('device.presence', (e) => patch(e, e.online ? { online: 'online', offlineReason: null } : { online: 'offline', offlineReason: e.reason ?? null, health: 'critical', reasons: ['offline'] }));
   stream.on('device.status', (e) => patch(e, { online: e.summary.online ? 'online' : 'offline', health: e.summary.health, reasons: e.summary.reasons, lastStatusAtMs: e.ts }));
   // The alert count of a row comes with its page: refetch what is visible (at most once a second).
   stream.on('alert.firing', refetchVisibleSoon);
@@ -200,7 +200,9 @@ function fill(el, r, now) {
   setText(c[1], r.id);
   setText(c[2], r.model);
   setText(c[3], `${nameOf('customer', r.customerId)} / ${nameOf('site', r.siteId)}`);
-  setText(c[4], r.online === 'offline' ? 'OFFLINE' : r.health === 'unknown' ? 'no data' : r.reasons?.length ? r.reasons.join(', ').replaceAll('_', ' ') : r.health);
+  const health = r.online === 'offline' ? offlineText(r.offlineReason) : r.health === 'unknown' ? 'no data' : r.reasons?.length ? r.reasons.join(', ').replaceAll('_', ' ') : r.health;
+  setText(c[4], health);
+  if (c[4].title !== health) c[4].title = health; // the column is narrow: the whole text on hover
   setText(c[5], r.alerts > 0 ? String(r.alerts) : '');
   setText(c[6], r.lastStatusAtMs ? ago(r.lastStatusAtMs, now) : '–');
 }
@@ -248,4 +250,12 @@ function render() {
 /** Called by the one-second ticker: "last status" ages move on. */
 export function tick() {
   markDirty('devices');
+}
+
+/** Why a device is offline, as the NOC reads it (the API's and the stream's `offlineReason`). */
+function offlineText(reason) {
+  if (reason === 'missed_intervals') return 'OFFLINE · missed reports';
+  if (reason === 'never_reported') return 'OFFLINE · never reported';
+  if (reason === 'last_will') return 'OFFLINE · connection lost';
+  return 'OFFLINE';
 }
