@@ -28,7 +28,7 @@ const SeedDevices = z.object({
       id: z.string().regex(DEVICE_ID_RE, 'must match ^[A-Za-z0-9._-]{1,64}$'),
       model: z.string().min(1),
       siteId: z.string().optional(),
-      coverage: z.object({ until: z.string().nullable() }).optional(),
+      coverage: z.object({ until: z.string().nullable().optional() }).optional(),
     }),
   ),
 });
@@ -57,7 +57,7 @@ export function parseRegistryDevices(text: string, source = 'registry', format?:
     if (seen.has(d.id)) throw new Error(`${source}: device id ${d.id} appears more than once`);
     seen.add(d.id);
     const dev: RegistryDevice = { id: d.id, model: d.model };
-    if (d.coverage !== undefined) dev.coveredUntil = d.coverage.until;
+    if (d.coverage?.until !== undefined) dev.coveredUntil = d.coverage.until;
     if (d.siteId !== undefined) {
       dev.siteId = d.siteId;
       const site = siteOf.get(d.siteId);
